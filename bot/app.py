@@ -1,0 +1,72 @@
+"""build_app(config): the one place that wires concrete pieces together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.context import BotSettings, Services
+from bot.dispatcher import Dispatcher
+from bot.outbox import Outbox, Transport
+from bot.routing import Catalog
+from bot.runtime import RUNTIME, Runtime
+from bot.web import routes
+from handlers import ROUTERS
+from storage import Store, open_store
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+TransportFactory = Callable[[web.Application], Transport]
+
+
+def build_services(config: Config, store: Store, transport: Transport, clock: Clock) -> Services:
+    settings = BotSettings(
+        bot_uid=config.cometchat.bot_uid.lower(),
+        bot_name=config.bot.name,
+        default_timezone=config.bot.default_timezone,
+        public_url=config.web.public_url.rstrip("/"),
+    )
+    return Services(
+        store=store,
+        clock=clock,
+        outbox=Outbox(store, transport, clock),
+        settings=settings,
+        catalog=Catalog.build(ROUTERS),
+    )
+
+
+def build_app(
+    config: Config, transport_factory: TransportFactory, clock: Clock | None = None
+) -> web.Application:
+    """The aiohttp application; storage opens and the outbox relay starts on app start-up."""
+    # Fail now, not at the first message, if a declaration is wrong.
+    Catalog.build(ROUTERS)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.add_routes(routes)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        store = await open_store(config.storage.url)
+        services = build_services(config, store, transport_factory(app), clock or SystemClock())
+        app[RUNTIME] = Runtime(config, services, Dispatcher(services))
+        relay = asyncio.create_task(services.outbox.run(), name="outbox-relay")
+        log.info("calbot ready on %s", config.web.public_url)
+        yield
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
+        # Drain what is already due so a clean shutdown delivers what it accepted.
+        with contextlib.suppress(Exception):
+            await services.outbox.flush()
+        await store.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

@@ -1,0 +1,229 @@
+"""Configuration: a TOML file plus `CALBOT_<SECTION>_<KEY>` overrides, as frozen dataclasses.
+
+Every key has a default so an empty file is a valid embedded-default config; a key that is
+present but wrong (unknown name, wrong type, bad value) stops start-up with a message that
+names the key and the file, because a typo discovered at the first chat message is too late.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENV_PREFIX = "CALBOT_"
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased so the operator knows which key to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    url: str = "sqlite+aiosqlite:///calbot.db"
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityConfig:
+    secret_key: str = ""
+    token_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CometChatConfig:
+    app_id: str = ""
+    region: str = "us"
+    api_key: str = ""
+    bot_uid: str = "calbot"
+    api_base: str = ""
+    webhook_username: str = ""
+    webhook_password: str = ""
+    scheduler_message: bool = False
+
+    def base_url(self) -> str:
+        """The REST v3 base, derived from app id and region unless set (tests point it local)."""
+        if self.api_base:
+            return self.api_base.rstrip("/")
+        return f"https://{self.app_id}.api-{self.region}.cometchat.io/v3"
+
+
+@dataclass(frozen=True, slots=True)
+class GoogleConfig:
+    client_id: str = ""
+    client_secret: str = ""
+    auth_uri: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    token_uri: str = "https://oauth2.googleapis.com/token"
+    revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    userinfo_uri: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    api_base: str = "https://www.googleapis.com/"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarConfig:
+    provider: str = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfig:
+    name: str = "Calendar Bot"
+    default_timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    web: WebConfig = field(default_factory=WebConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    cometchat: CometChatConfig = field(default_factory=CometChatConfig)
+    google: GoogleConfig = field(default_factory=GoogleConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+
+
+def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
+    """Read `path` (if given), apply environment overrides, validate, and freeze."""
+    source = str(path) if path is not None else "<defaults>"
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    sections: dict[str, Any] = {}
+    for name, section_cls in typing.get_type_hints(Config).items():
+        table = raw.pop(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{name}] in {source} must be a table")
+        sections[name] = _build_section(name, section_cls, table, environ, source)
+    if raw:
+        name = next(iter(raw))
+        hint = _did_you_mean(name, [f.name for f in dataclasses.fields(Config)])
+        raise ConfigError(f"unknown section [{name}] in {source}{hint}")
+    config = Config(**sections)
+    _validate(config, source)
+    return config
+
+
+def _build_section(
+    section: str, cls: type[Any], table: dict[str, Any], environ: Mapping[str, str], source: str
+) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in table:
+        if key not in known:
+            hint = _did_you_mean(key, sorted(known))
+            raise ConfigError(f"unknown key [{section}] {key} in {source}{hint}")
+    values: dict[str, Any] = {}
+    for key in known:
+        env_name = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+        where = f"[{section}] {key} in {source}"
+        if env_name in environ:
+            values[key] = _from_env(
+                environ[env_name], hints[key], f"environment variable {env_name}"
+            )
+        elif key in table:
+            values[key] = _coerce(table[key], hints[key], where)
+    return cls(**values)
+
+
+def _from_env(text: str, hint: Any, where: str) -> Any:
+    if hint is bool:
+        lowered = text.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{where} must be true or false, got {text!r}")
+    if hint is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{where} must be a whole number, got {text!r}") from None
+    if _is_str_tuple(hint):
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    return text
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be a whole number, got {value!r}")
+        return value
+    if _is_str_tuple(hint):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+        return tuple(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, got {value!r}")
+    return value
+
+
+def _is_str_tuple(hint: Any) -> bool:
+    return typing.get_origin(hint) is tuple
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _validate(config: Config, source: str) -> None:
+    if not 0 < config.web.port < 65536:
+        raise ConfigError(f"[web] port in {source} must be between 1 and 65535")
+    if not config.web.public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"[web] public_url in {source} must start with http:// or https://")
+    if config.calendar.provider not in {"local", "google"}:
+        raise ConfigError(
+            f"[calendar] provider in {source} must be 'local' or 'google', "
+            f"got {config.calendar.provider!r}"
+        )
+    try:
+        ZoneInfo(config.bot.default_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"[bot] default_timezone in {source} is not an IANA time zone: "
+            f"{config.bot.default_timezone!r}"
+        ) from None
+    if "://" not in config.storage.url:
+        raise ConfigError(f"[storage] url in {source} must be an SQLAlchemy URL")
+
+
+def require_real_mode(config: Config, source: str) -> None:
+    """Keys that `calbot serve` cannot run without; the demo needs none of them."""
+    needed = [
+        ("security", "secret_key", config.security.secret_key),
+        ("cometchat", "app_id", config.cometchat.app_id),
+        ("cometchat", "api_key", config.cometchat.api_key),
+        ("cometchat", "webhook_username", config.cometchat.webhook_username),
+        ("cometchat", "webhook_password", config.cometchat.webhook_password),
+    ]
+    if config.calendar.provider == "google":
+        needed += [
+            ("google", "client_id", config.google.client_id),
+            ("google", "client_secret", config.google.client_secret),
+        ]
+    for section, key, value in needed:
+        if not value:
+            env = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+            raise ConfigError(f"[{section}] {key} is missing in {source} (or set {env})")
+    if len(config.security.secret_key) < 32:
+        raise ConfigError(f"[security] secret_key in {source} must be at least 32 characters")

@@ -1,0 +1,76 @@
+"""The typed context every handler receives: the message, its sender, and the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.messages import IncomingMessage, OutgoingMessage, text_message
+from bot.outbox import Outbox
+from bot.routing import Catalog
+from storage.records import User
+from storage.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class BotSettings:
+    bot_uid: str
+    bot_name: str
+    default_timezone: str
+    public_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Long-lived collaborators, built once by bot.app and shared by every context."""
+
+    store: Store
+    clock: Clock
+    outbox: Outbox
+    settings: BotSettings
+    catalog: Catalog
+
+
+@dataclass(slots=True)
+class Context:
+    message: IncomingMessage
+    user: User
+    services: Services
+    _sent: int = field(default=0, repr=False)
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.services.catalog
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.user.timezone)
+
+    def now(self) -> datetime:
+        """Now, in the sender's own time zone."""
+        return self.clock.now().astimezone(self.zone)
+
+    async def reply(self, text: str) -> None:
+        """Answer the sender: in the group (same thread) for group messages, else privately."""
+        conversation = self.message.conversation
+        if conversation.kind == "group":
+            out = text_message(conversation.receiver, "group", text, self.message.parent_id)
+        else:
+            out = text_message(self.message.sender.uid, "user", text)
+        await self.send(out)
+
+    async def send(self, message: OutgoingMessage) -> None:
+        # Keys derive from the inbound message id, so re-running a message after a crash
+        # cannot post the same reply twice.
+        self._sent += 1
+        await self.services.outbox.post(f"{self.message.id}:{self._sent}", message)

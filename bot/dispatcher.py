@@ -1,0 +1,104 @@
+"""dispatch(message): the one transport-free entry point, and the one error funnel."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import uuid
+from typing import Any
+
+from bot.context import Context, Services
+from bot.errors import UsageError, UserError
+from bot.messages import IncomingMessage
+from bot.routing import Command, Handler, Parser
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 2000
+
+
+class Dispatcher:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def dispatch(self, message: IncomingMessage) -> None:
+        """Route one inbound message to its handler; never raises for a single bad message."""
+        settings = self.services.settings
+        if message.sender.uid == settings.bot_uid or not message.text.strip():
+            return
+        text = self._strip_bot_mention(message.text).strip()
+        addressed = self._addressed_to_bot(message)
+        if not text.startswith("/") and not addressed:
+            return  # people talking among themselves; phrases only fire when we are asked
+        if not await self.services.store.claim_message(message.id, self.services.clock.now()):
+            log.info("message %s already handled; ignoring redelivery", message.id)
+            return
+        user = await self.services.store.ensure_user(
+            message.sender.uid, message.sender.name, settings.default_timezone
+        )
+        ctx = Context(message=message, user=user, services=self.services)
+        if len(text) > MAX_TEXT_LENGTH:
+            await ctx.reply(
+                f"That message is too long for me ({len(text)} characters; the limit is "
+                f"{MAX_TEXT_LENGTH}). Please send a shorter request."
+            )
+            return
+        if text.startswith("/"):
+            await self._run_command(ctx, text)
+        else:
+            await self._run_phrase(ctx, text)
+
+    async def _run_command(self, ctx: Context, text: str) -> None:
+        name, _, args = text.partition(" ")
+        name = name.split("@", 1)[0].lower()  # "/book@calbot" as some clients send it
+        command = self.services.catalog.find(name)
+        if command is None:
+            await ctx.reply(self._unknown_command(name))
+            return
+        await self._run(ctx, command, command.parse, command.handler, args.strip())
+
+    async def _run_phrase(self, ctx: Context, text: str) -> None:
+        for phrase in self.services.catalog.phrases:
+            if phrase.pattern.search(text):
+                command = self.services.catalog.find(phrase.command_name)
+                assert command is not None  # Catalog.build checked it
+                await self._run(ctx, command, phrase.parse, phrase.handler, text)
+                return
+        await ctx.reply(
+            'I didn\'t catch that. Try something like "/book tomorrow 3pm for 30 min", '
+            "or send /help to see everything I can do."
+        )
+
+    async def _run(
+        self, ctx: Context, command: Command, parse: Parser[Any], handler: Handler[Any], args: str
+    ) -> None:
+        try:
+            request = parse(ctx, args)
+            await handler(ctx, request)
+        except UsageError as problem:
+            await ctx.reply(f"{problem.text}\nUsage: {command.usage}")
+        except UserError as problem:
+            await ctx.reply(problem.text)
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("%s failed on message %s (ref %s)", command.name, ctx.message.id, ref)
+            await ctx.reply(
+                f"Sorry, something went wrong on my side (ref {ref}). Please try again in a moment."
+            )
+
+    def _unknown_command(self, name: str) -> str:
+        names = self.services.catalog.names()
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        suggestion = f" Did you mean {close[0]}?" if close else ""
+        return f"I don't know the command {name}.{suggestion} Send /help to see what I can do."
+
+    def _strip_bot_mention(self, text: str) -> str:
+        bot = self.services.settings.bot_uid
+        return re.sub(rf"^\s*<@uid:{re.escape(bot)}>[\s,:]*", "", text)
+
+    def _addressed_to_bot(self, message: IncomingMessage) -> bool:
+        bot = self.services.settings.bot_uid
+        if message.conversation.kind == "user" and message.conversation.receiver == bot:
+            return True
+        return bot in message.mentions or f"<@uid:{bot}>" in message.text

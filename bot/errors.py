@@ -1,0 +1,34 @@
+"""The UserError family: expected problems whose text is shown to the user as is.
+
+Anything else raised by a handler is a bug; the dispatcher logs it with a reference and answers
+with a short apology (see bot.dispatcher).
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem the user can act on; `text` says what happened and what to do next."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class UsageError(UserError):
+    """The command was understood but its arguments were not; the dispatcher adds the usage."""
+
+
+class NotConnected(UserError):
+    def __init__(self, who: str = "Your") -> None:
+        subject = "Your calendar isn't" if who == "Your" else f"{who}'s calendar isn't"
+        hint = "Send /connect to link it." if who == "Your" else f"Ask {who} to send /connect."
+        super().__init__(f"{subject} connected yet. {hint}")
+
+
+class CalendarUnavailable(UserError):
+    def __init__(self, detail: str = "") -> None:
+        extra = f" ({detail})" if detail else ""
+        super().__init__(
+            f"I couldn't reach the calendar right now{extra}. Please try again in a minute."
+        )

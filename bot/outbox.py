@@ -1,0 +1,88 @@
+"""Every outgoing message is written to the store first and delivered by a relay, so a crash or
+a chat-service outage delays messages instead of losing them. Keys make re-posting idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.messages import OutgoingMessage
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+BACKOFF_CAP_SECONDS = 300.0
+
+
+class Transport(Protocol):
+    """Delivers one message to the chat service; raises DeliveryError when it could not."""
+
+    async def send(self, message: OutgoingMessage) -> None: ...
+
+
+class DeliveryError(Exception):
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Outbox:
+    def __init__(self, store: Store, transport: Transport, clock: Clock) -> None:
+        self._store = store
+        self._transport = transport
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
+
+    async def post(self, key: str, message: OutgoingMessage) -> bool:
+        """Queue `message` once per `key`; False when that key was already queued."""
+        queued = await self._store.enqueue(key, message.to_json(), self._clock.now())
+        self._wake.set()
+        return queued
+
+    async def flush(self, limit: int = 100) -> int:
+        """Try every message that is due now; returns how many were delivered."""
+        delivered = 0
+        async with self._flushing:
+            for item in await self._store.due_messages(self._clock.now(), limit):
+                message = OutgoingMessage.from_json(item.payload)
+                try:
+                    await self._transport.send(message)
+                except DeliveryError as problem:
+                    retry_at = self._retry_at(item.attempts, problem)
+                    await self._store.mark_failed(item.id, retry_at, str(problem))
+                    log.warning("delivery of %s failed: %s", item.dedup_key, problem)
+                    continue
+                await self._store.mark_delivered(item.id, self._clock.now())
+                delivered += 1
+        return delivered
+
+    def _retry_at(self, attempts: int, problem: DeliveryError) -> datetime | None:
+        """None gives up (the row is marked dead); otherwise full-jitter backoff or Retry-After."""
+        if problem.permanent or attempts + 1 >= MAX_ATTEMPTS:
+            return None
+        delay = random.uniform(0, min(BACKOFF_CAP_SECONDS, 2.0 ** (attempts + 1)))
+        if problem.retry_after is not None:
+            delay = max(delay, problem.retry_after)
+        return self._clock.now() + timedelta(seconds=delay)
+
+    async def run(self, poll_seconds: float = 1.0) -> None:
+        """The relay loop; runs until cancelled."""
+        while True:
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("outbox relay pass failed; retrying")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), poll_seconds)

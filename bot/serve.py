@@ -1,0 +1,54 @@
+"""Process entry points for `calbot demo` and `calbot serve`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app import build_app
+from bot.config import Config, StorageConfig, WebConfig, load_config
+from bot.messages import OutgoingMessage
+from bot.outbox import Transport
+
+log = logging.getLogger(__name__)
+
+
+class LogTransport:
+    """Prints what would be sent; the transport for a demo until the chat hub is in place."""
+
+    async def send(self, message: OutgoingMessage) -> None:
+        log.info("to %s %s: %s", message.receiver_type, message.receiver, message.text)
+
+
+def demo_config(host: str, port: int, data_dir: Path) -> Config:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    base = load_config(None, os.environ)
+    return Config(
+        web=WebConfig(host=host, port=port, public_url=f"http://{host}:{port}"),
+        storage=StorageConfig(url=f"sqlite+aiosqlite:///{(data_dir / 'calbot.db').resolve()}"),
+        security=base.security,
+        cometchat=base.cometchat,
+        google=base.google,
+        calendar=base.calendar,
+        bot=base.bot,
+    )
+
+
+def run_demo(host: str, port: int, data_dir: Path) -> None:
+    config = demo_config(host, port, data_dir)
+
+    def transport(_app: web.Application) -> Transport:
+        return LogTransport()
+
+    app = build_app(config, transport)
+    print(f"calbot demo on {config.web.public_url} (health: {config.web.public_url}/healthz)")
+    web.run_app(app, host=host, port=port, print=None)
+
+
+def run_real(config: Config) -> None:
+    raise SystemExit(
+        "calbot serve: the CometChat transport is not built yet (issue 7); use `calbot demo`."
+    )

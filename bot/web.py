@@ -1,0 +1,16 @@
+"""HTTP routes that belong to the bot itself (health now; pages and webhooks join later)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.runtime import RUNTIME
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    pending = await runtime.services.store.pending_count()
+    return web.json_response({"status": "ok", "outbox_pending": pending})

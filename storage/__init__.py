@@ -1,0 +1,29 @@
+"""Persistence: the Store protocol, the records it returns, and its SQLAlchemy implementation."""
+
+from storage.records import (
+    Booking,
+    Connection,
+    NewBooking,
+    NewShare,
+    OutboxItem,
+    Share,
+    User,
+    WorkingHours,
+)
+from storage.sql import SqlStore, open_store
+from storage.store import SlotTaken, Store
+
+__all__ = [
+    "Booking",
+    "Connection",
+    "NewBooking",
+    "NewShare",
+    "OutboxItem",
+    "Share",
+    "SlotTaken",
+    "SqlStore",
+    "Store",
+    "User",
+    "WorkingHours",
+    "open_store",
+]

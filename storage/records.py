@@ -1,0 +1,106 @@
+"""Plain, frozen records the Store returns; no ORM object ever leaves storage/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingHours:
+    """Bookable hours in the user's own zone: minutes after local midnight, ISO weekdays 1-7."""
+
+    start_minute: int = 9 * 60
+    end_minute: int = 17 * 60
+    weekdays: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    uid: str
+    name: str
+    timezone: str
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
+    # "MDY" reads 12/03 as 3 December (en-US); "DMY" as 12 March (en-GB, most of Europe).
+    date_order: str = "MDY"
+    # "next_week": "next friday" is Friday of next Mon-Sun week; "first_after": the first Friday.
+    next_weekday: str = "next_week"
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A user's connected calendar. `generation` changes on every (re)connect so old links die."""
+
+    uid: str
+    provider: str
+    account: str
+    token: bytes | None
+    status: str
+    generation: int
+    connected_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewShare:
+    sharer_uid: str
+    conversation_type: str
+    conversation_id: str
+    receiver_uids: tuple[str, ...]
+    window_start: datetime
+    window_end: datetime
+    expires_at: datetime
+    connection_generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    id: str
+    sharer_uid: str
+    conversation_type: str
+    conversation_id: str
+    receiver_uids: tuple[str, ...]
+    window_start: datetime
+    window_end: datetime
+    created_at: datetime
+    expires_at: datetime
+    connection_generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewBooking:
+    owner_uid: str
+    booker_uid: str
+    start: datetime
+    end: datetime
+    title: str
+    share_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    id: str
+    owner_uid: str
+    booker_uid: str
+    start: datetime
+    end: datetime
+    title: str
+    status: str
+    share_id: str | None
+    event_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A message waiting to be delivered; `payload` is the transport-neutral message as JSON."""
+
+    id: int
+    dedup_key: str
+    payload: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime
+    status: str
+
+
+ACTIVE_BOOKING_STATES = ("held", "confirmed")

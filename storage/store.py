@@ -1,0 +1,82 @@
+"""The Store protocol: the use cases the bot needs from its database, nothing more."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from storage.records import (
+    Booking,
+    Connection,
+    NewBooking,
+    NewShare,
+    OutboxItem,
+    Share,
+    User,
+    WorkingHours,
+)
+
+
+class SlotTaken(Exception):
+    """Another active booking overlaps the requested interval for the same calendar owner."""
+
+    def __init__(self, conflict: Booking) -> None:
+        super().__init__(f"overlaps booking {conflict.id}")
+        self.conflict = conflict
+
+
+class Store(Protocol):
+    # Users and their settings
+    async def get_user(self, uid: str) -> User | None: ...
+    async def ensure_user(self, uid: str, name: str, default_timezone: str) -> User: ...
+    async def update_user(
+        self,
+        uid: str,
+        *,
+        timezone: str | None = None,
+        working_hours: WorkingHours | None = None,
+        date_order: str | None = None,
+        next_weekday: str | None = None,
+    ) -> User: ...
+
+    # Calendar connections
+    async def save_connection(
+        self, uid: str, provider: str, account: str, token: bytes | None
+    ) -> Connection: ...
+    async def get_connection(self, uid: str) -> Connection | None: ...
+    async def set_connection_status(self, uid: str, status: str) -> None: ...
+    async def delete_connection(self, uid: str) -> bool: ...
+
+    # Shares and bookings
+    async def create_share(self, share: NewShare, now: datetime) -> Share: ...
+    async def get_share(self, share_id: str) -> Share | None: ...
+    async def hold_booking(self, booking: NewBooking, now: datetime) -> Booking:
+        """Atomically check for overlap and insert a `held` booking, or raise SlotTaken."""
+        ...
+
+    async def transition_booking(
+        self, booking_id: str, from_status: str, to_status: str, event_id: str | None = None
+    ) -> bool:
+        """Compare-and-swap the status; False when the booking was not in `from_status`."""
+        ...
+
+    async def get_booking(self, booking_id: str) -> Booking | None: ...
+    async def active_bookings(
+        self, owner_uid: str, start: datetime, end: datetime
+    ) -> list[Booking]: ...
+
+    # Inbound deduplication
+    async def claim_message(self, message_id: str, now: datetime) -> bool:
+        """True the first time a message id is seen, False for every redelivery."""
+        ...
+
+    # Outbox
+    async def enqueue(self, dedup_key: str, payload: dict[str, Any], now: datetime) -> bool: ...
+    async def due_messages(self, now: datetime, limit: int) -> list[OutboxItem]: ...
+    async def mark_delivered(self, item_id: int, now: datetime) -> None: ...
+    async def mark_failed(
+        self, item_id: int, next_attempt_at: datetime | None, error: str
+    ) -> None: ...
+    async def pending_count(self) -> int: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,119 @@
+"""SQLAlchemy Core tables; the schema itself is created by the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores UTC, returns aware UTC datetimes on every backend (SQLite keeps no offset)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("uid", sa.String(100), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("work_start_minute", sa.Integer, nullable=False),
+    sa.Column("work_end_minute", sa.Integer, nullable=False),
+    sa.Column("work_weekdays", sa.String(7), nullable=False),
+    sa.Column("date_order", sa.String(3), nullable=False),
+    sa.Column("next_weekday", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+connections = sa.Table(
+    "calendar_connections",
+    metadata,
+    sa.Column("uid", sa.String(100), primary_key=True),
+    sa.Column("provider", sa.String(20), nullable=False),
+    sa.Column("account", sa.String(320), nullable=False),
+    sa.Column("token", sa.LargeBinary, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("generation", sa.Integer, nullable=False),
+    sa.Column("connected_at", UTCDateTime, nullable=False),
+)
+
+# Generations survive disconnects, so a reconnect never revives a link signed for an older one.
+connection_generations = sa.Table(
+    "connection_generations",
+    metadata,
+    sa.Column("uid", sa.String(100), primary_key=True),
+    sa.Column("generation", sa.Integer, nullable=False),
+)
+
+shares = sa.Table(
+    "shares",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("sharer_uid", sa.String(100), nullable=False, index=True),
+    sa.Column("conversation_type", sa.String(10), nullable=False),
+    sa.Column("conversation_id", sa.String(100), nullable=False),
+    sa.Column("receiver_uids", sa.JSON, nullable=False),
+    sa.Column("window_start", UTCDateTime, nullable=False),
+    sa.Column("window_end", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("connection_generation", sa.Integer, nullable=False),
+)
+
+bookings = sa.Table(
+    "bookings",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("share_id", sa.String(36), nullable=True),
+    sa.Column("owner_uid", sa.String(100), nullable=False),
+    sa.Column("booker_uid", sa.String(100), nullable=False),
+    sa.Column("start_utc", UTCDateTime, nullable=False),
+    sa.Column("end_utc", UTCDateTime, nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("event_id", sa.String(1024), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_bookings_owner_start", "owner_uid", "start_utc"),
+)
+
+processed_messages = sa.Table(
+    "processed_messages",
+    metadata,
+    sa.Column("message_id", sa.String(100), primary_key=True),
+    sa.Column("processed_at", UTCDateTime, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dedup_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("delivered_at", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+)

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage import SqlStore, open_store
+from tests.chat import Chat
+from tests.fakes import FrozenClock
+
+POSTGRES_ENV = "CALBOT_TEST_POSTGRES_URL"
+# Tue 24 Nov 2026, 10:00 in New York: the reference moment of the parsing conventions.
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV)
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_url: str | None) -> Iterator[str | None]:
+    """A fresh database for this test session on the server named by CALBOT_TEST_POSTGRES_URL."""
+    if not postgres_url:
+        yield None
+        return
+    name = f"calbot_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(postgres_url, f'CREATE DATABASE "{name}"'))
+    yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    asyncio.run(_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(url: str, statement: str) -> None:
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(sa.text(statement))
+    await engine.dispose()
+
+
+async def _fresh_store(url: str) -> SqlStore:
+    store = await open_store(url)
+    if not url.startswith("sqlite"):
+        import sqlalchemy as sa
+
+        from storage.tables import metadata
+
+        async with store._engine.begin() as conn:
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY"))
+    return store
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_store(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_database: str | None
+) -> AsyncIterator[SqlStore]:
+    """The contract suite runs once per backend; PostgreSQL only when its URL is given."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'calbot.db'}"
+    elif postgres_database is None:
+        pytest.skip(
+            f"PostgreSQL contract run needs {POSTGRES_ENV} (e.g. "
+            "postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
+        )
+    else:
+        url = postgres_database
+    store = await _fresh_store(url)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'calbot.db'}")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def chat(store: SqlStore, clock: FrozenClock) -> Chat:
+    return Chat(store, clock)

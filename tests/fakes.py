@@ -1,0 +1,37 @@
+"""Fakes at the edges only: the chat transport and the clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.messages import OutgoingMessage
+from bot.outbox import DeliveryError
+
+
+class FrozenClock:
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> None:
+        self._now += timedelta(**delta)
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+
+class RecordingTransport:
+    """Records every delivered message; `failures` scripts DeliveryErrors for the next sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+        self.failures: list[DeliveryError] = []
+        self.attempts = 0
+
+    async def send(self, message: OutgoingMessage) -> None:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)

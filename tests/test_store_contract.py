@@ -1,0 +1,152 @@
+"""One contract for every Store: SQLite always, PostgreSQL when CALBOT_TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from storage import NewBooking, NewShare, SlotTaken, SqlStore, WorkingHours
+
+T0 = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+
+async def test_users_are_created_once_and_keep_their_settings(any_store: SqlStore) -> None:
+    first = await any_store.ensure_user("alice", "Alice", "America/New_York")
+    assert first.timezone == "America/New_York"
+    assert first.working_hours == WorkingHours()
+    await any_store.update_user(
+        "alice",
+        timezone="Europe/Berlin",
+        working_hours=WorkingHours(480, 960, (1, 2, 3)),
+        date_order="DMY",
+        next_weekday="first_after",
+    )
+    again = await any_store.ensure_user("alice", "Alice Smith", "UTC")
+    assert again.timezone == "Europe/Berlin"
+    assert again.name == "Alice Smith"
+    assert again.working_hours == WorkingHours(480, 960, (1, 2, 3))
+    assert (again.date_order, again.next_weekday) == ("DMY", "first_after")
+    assert await any_store.get_user("nobody") is None
+
+
+async def test_update_of_unknown_user_raises(any_store: SqlStore) -> None:
+    with pytest.raises(KeyError):
+        await any_store.update_user("ghost", timezone="UTC")
+
+
+async def test_connection_generation_grows_across_disconnects(any_store: SqlStore) -> None:
+    first = await any_store.save_connection("bob", "google", "bob@example.com", b"secret")
+    assert (first.generation, first.status, first.token) == (1, "active", b"secret")
+    assert first.connected_at.tzinfo is not None
+    await any_store.set_connection_status("bob", "needs_reconnect")
+    got = await any_store.get_connection("bob")
+    assert got is not None and got.status == "needs_reconnect"
+    assert await any_store.delete_connection("bob") is True
+    assert await any_store.delete_connection("bob") is False
+    assert await any_store.get_connection("bob") is None
+    again = await any_store.save_connection("bob", "google", "other@example.com", None)
+    assert again.generation == 2
+    assert again.account == "other@example.com"
+
+
+async def test_shares_round_trip_with_aware_times(any_store: SqlStore) -> None:
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+    share = await any_store.create_share(
+        NewShare(
+            sharer_uid="alice",
+            conversation_type="user",
+            conversation_id="bob",
+            receiver_uids=("bob",),
+            window_start=start,
+            window_end=start + timedelta(days=7),
+            expires_at=start + timedelta(days=7),
+            connection_generation=1,
+        ),
+        now=T0,
+    )
+    got = await any_store.get_share(share.id)
+    assert got == share
+    assert got.window_start == start  # same instant, whatever zone it came in
+    assert got.window_start.tzinfo is not None
+    assert got.receiver_uids == ("bob",)
+    assert await any_store.get_share("missing") is None
+
+
+def _booking(start: datetime, minutes: int = 30, owner: str = "alice") -> NewBooking:
+    return NewBooking(
+        owner_uid=owner,
+        booker_uid="bob",
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        title="Chat",
+    )
+
+
+async def test_overlapping_holds_are_refused_and_adjacent_ones_allowed(any_store: SqlStore) -> None:
+    held = await any_store.hold_booking(_booking(T0), now=T0)
+    assert held.status == "held"
+    with pytest.raises(SlotTaken) as taken:
+        await any_store.hold_booking(_booking(T0 + timedelta(minutes=15)), now=T0)
+    assert taken.value.conflict.id == held.id
+    after = await any_store.hold_booking(_booking(T0 + timedelta(minutes=30)), now=T0)
+    before = await any_store.hold_booking(_booking(T0 - timedelta(minutes=30)), now=T0)
+    other_owner = await any_store.hold_booking(_booking(T0, owner="carol"), now=T0)
+    assert len({held.id, after.id, before.id, other_owner.id}) == 4
+    active = await any_store.active_bookings(
+        "alice", T0 - timedelta(hours=1), T0 + timedelta(hours=1)
+    )
+    assert [b.id for b in active] == [before.id, held.id, after.id]
+
+
+async def test_transitions_are_compare_and_swap_and_cancel_frees_the_slot(
+    any_store: SqlStore,
+) -> None:
+    held = await any_store.hold_booking(_booking(T0), now=T0)
+    assert await any_store.transition_booking(held.id, "held", "confirmed", event_id="evt1")
+    assert not await any_store.transition_booking(held.id, "held", "confirmed")
+    confirmed = await any_store.get_booking(held.id)
+    assert confirmed is not None and (confirmed.status, confirmed.event_id) == ("confirmed", "evt1")
+    assert await any_store.transition_booking(held.id, "confirmed", "cancelled")
+    rebooked = await any_store.hold_booking(_booking(T0), now=T0)
+    assert rebooked.id != held.id
+
+
+async def test_concurrent_holds_for_one_slot_have_exactly_one_winner(any_store: SqlStore) -> None:
+    async def attempt(i: int) -> str:
+        try:
+            await any_store.hold_booking(_booking(T0 + timedelta(minutes=i % 3)), now=T0)
+        except SlotTaken:
+            return "taken"
+        return "won"
+
+    outcomes = await asyncio.gather(*(attempt(i) for i in range(20)))
+    assert outcomes.count("won") == 1
+    assert outcomes.count("taken") == 19
+
+
+async def test_messages_are_claimed_once(any_store: SqlStore) -> None:
+    assert await any_store.claim_message("m1", T0) is True
+    assert await any_store.claim_message("m1", T0) is False
+    assert await any_store.claim_message("m2", T0) is True
+
+
+async def test_outbox_dedups_orders_retries_and_gives_up(any_store: SqlStore) -> None:
+    assert await any_store.enqueue("k1", {"n": 1}, T0)
+    assert not await any_store.enqueue("k1", {"n": 99}, T0)
+    assert await any_store.enqueue("k2", {"n": 2}, T0 + timedelta(minutes=1))
+    due = await any_store.due_messages(T0, limit=10)
+    assert [item.payload for item in due] == [{"n": 1}]
+    assert await any_store.pending_count() == 2
+
+    await any_store.mark_failed(due[0].id, T0 + timedelta(minutes=5), "503 from chat service")
+    later = await any_store.due_messages(T0 + timedelta(minutes=2), limit=10)
+    assert [(i.dedup_key, i.attempts) for i in later] == [("k2", 0)]
+    await any_store.mark_delivered(later[0].id, T0)
+    retried = await any_store.due_messages(T0 + timedelta(minutes=5), limit=10)
+    assert [(i.dedup_key, i.attempts) for i in retried] == [("k1", 1)]
+    await any_store.mark_failed(retried[0].id, None, "permanent")
+    assert await any_store.due_messages(T0 + timedelta(days=1), limit=10) == []
+    assert await any_store.pending_count() == 0
