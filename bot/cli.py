@@ -51,6 +51,32 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, required=True, help="path to config.toml")
     serve.set_defaults(run=_run_serve)
 
+    parse = sub.add_parser(
+        "parse",
+        help="resolve a natural-language time, e.g. 'tomorrow 3pm for 30 min'",
+        description="Resolve a time expression the way /book and /share read it.",
+    )
+    parse.add_argument("text", nargs="?", help="the expression (omit with --jsonl)")
+    parse.add_argument("--now", help="reference time, ISO 8601 with offset (default: now)")
+    parse.add_argument("--tz", default="UTC", help="the user's IANA time zone (default UTC)")
+    parse.add_argument("--json", action="store_true", help="print one JSON object")
+    parse.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read {"text","now","tz"} lines on stdin, write one result line each',
+    )
+    parse.add_argument(
+        "--dates", choices=["mdy", "dmy"], default="mdy", help="how 12/03 is read (default mdy)"
+    )
+    parse.add_argument(
+        "--next",
+        dest="next_weekday",
+        choices=["next-week", "first-after"],
+        default="next-week",
+        help='how "next friday" is read (default next-week)',
+    )
+    parse.set_defaults(run=_run_parse)
+
     check = sub.add_parser(
         "check-config",
         help="validate a config file (and CALBOT_* overrides) and exit",
@@ -64,6 +90,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_run_check_config)
     return parser
+
+
+def _run_parse(args: argparse.Namespace) -> int:
+    from bot.timeparse.command import run_parse
+
+    return run_parse(
+        args.text,
+        args.now,
+        args.tz,
+        as_json=args.json,
+        jsonl=args.jsonl,
+        date_order=args.dates.upper(),
+        next_weekday=args.next_weekday.replace("-", "_"),
+    )
 
 
 def _run_check_config(args: argparse.Namespace) -> int:

@@ -1,0 +1,116 @@
+"""Turn extracted parts into instants: reference time, the user's zone, DST, the future rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from bot.timeparse.errors import NOTHING_FOUND, TimeParseError
+from bot.timeparse.extract import Clock, Found
+from bot.timeparse.lexicon import PARTS_OF_DAY, PM_PARTS
+from bot.timeparse.result import ParsedTime
+
+
+def resolve(found: Found, now: datetime, zone: tzinfo) -> ParsedTime:
+    today = now.astimezone(zone).date()
+    if found.elapsed is not None:
+        start = (now.astimezone(UTC) + found.elapsed).astimezone(zone)
+        return _with_duration(start, None, found.duration)
+    times = _times_of_day(found)
+    if times is None:
+        if found.day is not None:
+            start = wall_clock(found.day, time(0), zone)
+            end = wall_clock(found.day_end, time(0), zone) if found.day_end else None
+            return ParsedTime(start, end, found.duration, "day")
+        if found.duration is not None:
+            return ParsedTime(None, None, found.duration, None)
+        raise TimeParseError(NOTHING_FOUND)
+    first, last = times
+    clock_zone = found.zone or zone
+    day = found.day
+    if day is None:
+        day = today
+        if found.midnight or (not found.today_only and wall_clock(day, first, clock_zone) <= now):
+            day += timedelta(days=1)
+    elif found.midnight:
+        day += timedelta(days=1)  # "friday at midnight" is the night after Friday
+    start = wall_clock(day, first, clock_zone)
+    end = None
+    if last is not None:
+        end = wall_clock(day, last, clock_zone)
+        if end <= start:
+            end = wall_clock(day + timedelta(days=1), last, clock_zone)
+    return _with_duration(
+        start.astimezone(zone), end.astimezone(zone) if end else None, found.duration
+    )
+
+
+def wall_clock(day: date, at: time, zone: tzinfo) -> datetime:
+    """A wall-clock time as an instant: gaps move forward, overlaps take the first (fold=0)."""
+    naive = datetime.combine(day, at)
+    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+def _with_duration(start: datetime, end: datetime | None, duration: timedelta | None) -> ParsedTime:
+    if end is None and duration is not None:
+        end = (start.astimezone(UTC) + duration).astimezone(start.tzinfo)
+    return ParsedTime(start, end, duration, "minute")
+
+
+def _times_of_day(found: Found) -> tuple[time, time | None] | None:
+    if found.clock is not None and found.clock_end is not None:
+        first, last = _range(found.clock, found.clock_end, found.part)
+        return first, last
+    if found.clock is not None:
+        return _time(found.clock, found.part), None
+    if found.part is not None:
+        hour, minute = PARTS_OF_DAY[found.part]
+        return time(hour, minute), None
+    return None
+
+
+def _hour(clock: Clock, part: str | None) -> int:
+    hour = clock.hour
+    if clock.meridiem == "am":
+        return 0 if hour == 12 else hour
+    if clock.meridiem == "pm":
+        return hour if hour == 12 else hour + 12
+    if clock.literal:
+        return hour
+    if part in PM_PARTS:
+        return hour + 12 if hour < 12 else hour
+    if part in ("morning", "first thing"):
+        return hour
+    # Bare hours in business chat: 1-7 mean the afternoon, 8-11 the morning, 12 noon.
+    return hour + 12 if 1 <= hour <= 7 else hour
+
+
+def _time(clock: Clock, part: str | None) -> time:
+    return time(_hour(clock, part), clock.minute)
+
+
+def _range(a: Clock, b: Clock, part: str | None) -> tuple[time, time]:
+    """Meridiem flows to the side without one when that keeps start before end (3-4pm, 11-1pm)."""
+    if a.meridiem is None and b.meridiem is not None and not a.literal:
+        end = _hour(b, part) * 60 + b.minute
+        same = Clock(a.hour, a.minute, b.meridiem, literal=False)
+        if _hour(same, part) * 60 + a.minute < end:
+            return _time(same, part), _time(b, part)
+        other = "am" if b.meridiem == "pm" else "pm"
+        return _time(Clock(a.hour, a.minute, other, literal=False), part), _time(b, part)
+    if b.meridiem is None and a.meridiem is not None and not b.literal:
+        start = _hour(a, part) * 60 + a.minute
+        same = Clock(b.hour, b.minute, a.meridiem, literal=False)
+        if _hour(same, part) * 60 + b.minute > start:
+            return _time(a, part), _time(same, part)
+        other = "am" if a.meridiem == "pm" else "pm"
+        return _time(a, part), _time(Clock(b.hour, b.minute, other, literal=False), part)
+    first, last = _time(a, part), _time(b, part)
+    bare = a.meridiem is None and b.meridiem is None and not b.literal
+    if (
+        bare
+        and last <= first
+        and last.hour + 12 <= 23
+        and time(last.hour + 12, last.minute) > first
+    ):
+        last = time(last.hour + 12, last.minute)
+    return first, last

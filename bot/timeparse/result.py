@@ -1,0 +1,60 @@
+"""ParsedTime: what a time expression resolved to, and how it is shown back to people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Literal
+
+Granularity = Literal["minute", "day"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTime:
+    start: datetime | None
+    end: datetime | None
+    duration: timedelta | None  # the stated meeting length, if any
+    granularity: Granularity | None
+
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.start is not None and self.end is not None:
+            return round((self.end - self.start).total_seconds() / 60)
+        if self.duration is not None:
+            return round(self.duration.total_seconds() / 60)
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "duration_minutes": self.duration_minutes,
+            "granularity": self.granularity,
+        }
+
+    def describe(self, zone: tzinfo | None = None) -> str:
+        """'Tue 1 Dec 2026, 15:00–15:30 EST', in `zone` (default: the zone it was parsed in)."""
+        if self.start is None:
+            return f"{self.duration_minutes} min, at a time still to be found"
+        start = self.start.astimezone(zone) if zone else self.start
+        end = (self.end.astimezone(zone) if zone else self.end) if self.end else None
+        if self.granularity == "day":
+            if end is None or end - start <= timedelta(days=1):
+                return f"{_day(start)} {start:%Y} (whole day)"
+            last = end - timedelta(days=1)
+            return f"{_day(start)} – {_day(last)} {last:%Y}"
+        text = f"{_day(start)} {start:%Y}, {start:%H:%M}"
+        if end is not None:
+            text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {_day(end)} {end:%H:%M}"
+        return f"{text} {_zone_name(start)}"
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%a} {moment.day} {moment:%b}"
+
+
+def _zone_name(moment: datetime) -> str:
+    name = moment.tzname() or ""
+    if name.startswith(("+", "-")):
+        return f"UTC{name[:3]}:{name[3:]}" if ":" not in name else f"UTC{name}"
+    return name
