@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.messages import IncomingMessage, OutgoingMessage, text_message
 from bot.outbox import Outbox
 from bot.routing import Catalog
+from bot.timeparse import ParsedTime, Prefs, parse
 from storage.records import User
 from storage.store import Store
 
@@ -59,6 +60,11 @@ class Context:
     def now(self) -> datetime:
         """Now, in the sender's own time zone."""
         return self.clock.now().astimezone(self.zone)
+
+    def parse_time(self, text: str) -> ParsedTime:
+        """Read a time expression the way this user writes them (zone, date order, "next")."""
+        prefs = Prefs(date_order=self.user.date_order, next_weekday=self.user.next_weekday)
+        return parse(text, self.clock.now(), self.zone, prefs)
 
     async def reply(self, text: str) -> None:
         """Answer the sender: in the group (same thread) for group messages, else privately."""

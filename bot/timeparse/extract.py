@@ -73,7 +73,10 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 H = r"(?:hours?|hrs?|h)"
 M = r"(?:minutes?|mins?|m)"
-NUMF = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+NUMF = (
+    r"(?:\d+(?:\.\d+)?|(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven"
+    r"|twelve)\b)"
+)
 DUR = (
     rf"(?:(?:an?|one)\s+hour\s+and\s+a\s+half|half\s+an?\s+hour|an?\s+half\s+hour"
     rf"|(?P<dh>{NUMF})\s*{H}(?:\s*(?:and\s+)?(?P<dhm>\d+)(?!\s*(?:am|pm|:|\.\d))\s*{M}?)?"
@@ -131,7 +134,7 @@ RANGE = _re(
 CLOCK_MERIDIEM = _re(r"(?<![\w:.])(\d{1,2})(?:[:.](\d{2}))?\s*([ap]m)\b")
 CLOCK_COLON = _re(r"(?<![\w:.])(\d{1,2}):(\d{2})\b")
 CLOCK_MILITARY = _re(r"(?<![\w:.])([01]\d)([0-5]\d)\b")
-CLOCK_CUED = _re(r"\b(?:at|around|about|by|@)\s+(\d{1,3})\b(?![:./])")
+CLOCK_CUED = _re(r"\b(?:at|around|about|by|@)\s+(\d{1,3})(?:\.(\d{2}))?\b(?![:./])")
 
 
 def extract(text: str, today: date, prefs: Prefs) -> Found:
@@ -346,7 +349,12 @@ def _next_date(today: date, month: int, day: int, year: int | None) -> date:
     """The date itself when the year is given; else its next occurrence on or after today."""
     if year is not None:
         return _valid_date(year, month, day)
-    _valid_date(2028, month, day)  # a leap year: rejects only days no year has (Feb 30)
+    try:
+        date(2028, month, day)  # a leap year: only days that no year has fail here (Feb 30)
+    except ValueError:
+        if not 1 <= month <= 12:
+            _valid_date(2028, month, day)  # raises the month message
+        raise TimeParseError(f"{MONTH_NAMES[month]} has no day {day}. Check the date?") from None
     for candidate_year in range(today.year, today.year + 9):
         try:
             candidate = date(candidate_year, month, day)
@@ -385,6 +393,10 @@ def _clock(scan: Scanner, found: Found) -> None:
 
 def _single_clock(scan: Scanner, found: Found) -> None:
     span = RANGE.search(scan.text)
+    # "2-3 people" is not a time: a range of bare numbers needs a day or from/between beside it.
+    bare = span is not None and not re.search(r"[:a-z]", span.group(2) + span.group(3))
+    if bare and span is not None and span.group(1) is None and found.day is None:
+        span = None
     if span and (span.group(1) == "between" or "and" not in span.group(0).split()):
         scan.take(RANGE)
         found.clock, found.clock_end = _clock_word(span.group(2)), _clock_word(span.group(3))
@@ -418,7 +430,7 @@ def _single_clock(scan: Scanner, found: Found) -> None:
         found.clock = _clock_word(match.group(1))
         found.midnight = match.group(1) == "midnight"
     elif match := scan.take(CLOCK_CUED):
-        found.clock = _checked(int(match.group(1)), 0, None, match.group(0))
+        found.clock = _checked(int(match.group(1)), int(match.group(2) or 0), None, match.group(0))
 
 
 def _clock_word(text: str) -> Clock:

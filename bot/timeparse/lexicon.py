@@ -32,9 +32,12 @@ NUMBER_WORDS = {
     "couple of": 2, "few": 3,
 }  # fmt: skip
 NUM = (
-    r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
-    r"|couple(?:\s+of)?|few)"
+    r"(?:\d+|(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|couple(?:\s+of)?|few)\b)"
 )
+HOUR_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+              "eleven", "twelve")  # fmt: skip
+_HOUR_WORD = "(" + "|".join(HOUR_WORDS) + ")"
 
 # Default start of each part of day (time_expressions.md §7): (hour, minute).
 PARTS_OF_DAY = {
@@ -98,6 +101,20 @@ def normalize(text: str) -> str:
     text = re.sub(r"\bw/", "with ", text)
     text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text)  # "3:00 p.m."
     text = re.sub(r"(\d{4}-\d{1,2}-\d{1,2})t(?=\d)", r"\1 ", text)  # ISO "T"
+    text = re.sub(r"\bmid-day\b", "midday", text)
+    text = re.sub(r"(\d)-(?=(?:min|minute|hour|hr|h)s?\b)", r"\1 ", text)  # "30-min"
+    # Hours written as words only where a clock is meant: "at five", "five pm", "half past two".
+    text = re.sub(
+        rf"\b(at|past|to|around|until|till)\s+{_HOUR_WORD}\b",
+        lambda m: f"{m.group(1)} {HOUR_WORDS.index(m.group(2)) + 1}",
+        text,
+    )
+    text = re.sub(
+        rf"\b{_HOUR_WORD}(?=\s*(?:am|pm|o'?clock)\b)",
+        lambda m: str(HOUR_WORDS.index(m.group(1)) + 1),
+        text,
+    )
+    text = re.sub(r"\b(\d{1,2})\s*o'?clock\b", r"at \1", text)
     text = re.sub(r"[,;!?()\"]|(?<=\D)\.(?=\s|$)|\s'|'\s", " ", text)
     return " ".join(_fix_word(word) for word in text.split())
 

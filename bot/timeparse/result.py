@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 Granularity = Literal["minute", "day"]
@@ -19,7 +19,9 @@ class ParsedTime:
     @property
     def duration_minutes(self) -> int | None:
         if self.start is not None and self.end is not None:
-            return round((self.end - self.start).total_seconds() / 60)
+            # Same-zone datetimes subtract as wall clocks; elapsed time needs UTC.
+            elapsed = self.end.astimezone(UTC) - self.start.astimezone(UTC)
+            return round(elapsed.total_seconds() / 60)
         if self.duration is not None:
             return round(self.duration.total_seconds() / 60)
         return None
