@@ -3,6 +3,7 @@
 from storage.records import (
     Booking,
     Connection,
+    LocalEvent,
     NewBooking,
     NewShare,
     OutboxItem,
@@ -16,6 +17,7 @@ from storage.store import SlotTaken, Store
 __all__ = [
     "Booking",
     "Connection",
+    "LocalEvent",
     "NewBooking",
     "NewShare",
     "OutboxItem",

@@ -103,4 +103,13 @@ class OutboxItem:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class LocalEvent:
+    owner_uid: str
+    event_id: str
+    title: str
+    start: datetime
+    end: datetime
+
+
 ACTIVE_BOOKING_STATES = ("held", "confirmed")

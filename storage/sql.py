@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +17,7 @@ from storage.records import (
     ACTIVE_BOOKING_STATES,
     Booking,
     Connection,
+    LocalEvent,
     NewBooking,
     NewShare,
     OutboxItem,
@@ -29,6 +30,7 @@ from storage.tables import (
     bookings,
     connection_generations,
     connections,
+    local_events,
     outbox,
     processed_messages,
     shares,
@@ -393,6 +395,67 @@ class SqlStore:
                 sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == "pending")
             )
         return int(count or 0)
+
+    # Local calendars --------------------------------------------------------------------------
+    async def add_local_event(self, event: LocalEvent) -> bool:
+        try:
+            async with self._write() as conn:
+                await conn.execute(
+                    local_events.insert().values(
+                        owner_uid=event.owner_uid,
+                        event_id=event.event_id,
+                        title=event.title,
+                        start_utc=event.start,
+                        end_utc=event.end,
+                    )
+                )
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    async def get_local_event(self, owner_uid: str, event_id: str) -> LocalEvent | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(local_events).where(
+                        local_events.c.owner_uid == owner_uid, local_events.c.event_id == event_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return LocalEvent(row.owner_uid, row.event_id, row.title, row.start_utc, row.end_utc)
+
+    async def delete_local_event(self, owner_uid: str, event_id: str) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                local_events.delete().where(
+                    local_events.c.owner_uid == owner_uid, local_events.c.event_id == event_id
+                )
+            )
+        return result.rowcount > 0
+
+    async def local_busy(
+        self, owner_uids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]]]:
+        busy: dict[str, list[tuple[datetime, datetime]]] = {uid: [] for uid in owner_uids}
+        if not owner_uids:
+            return busy
+        async with self._read() as conn:
+            rows = await conn.execute(
+                sa.select(
+                    local_events.c.owner_uid, local_events.c.start_utc, local_events.c.end_utc
+                )
+                .where(
+                    local_events.c.owner_uid.in_(list(owner_uids)),
+                    local_events.c.start_utc < end,
+                    local_events.c.end_utc > start,
+                )
+                .order_by(local_events.c.start_utc)
+            )
+            for row in rows:
+                busy[row.owner_uid].append((row.start_utc, row.end_utc))
+        return busy
 
     async def close(self) -> None:
         await self._engine.dispose()

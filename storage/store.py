@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from storage.records import (
     Booking,
     Connection,
+    LocalEvent,
     NewBooking,
     NewShare,
     OutboxItem,
@@ -78,5 +80,16 @@ class Store(Protocol):
         self, item_id: int, next_attempt_at: datetime | None, error: str
     ) -> None: ...
     async def pending_count(self) -> int: ...
+
+    # Local calendars (the embedded default provider)
+    async def add_local_event(self, event: LocalEvent) -> bool:
+        """Insert; False (and no change) when the owner already has an event with that id."""
+        ...
+
+    async def get_local_event(self, owner_uid: str, event_id: str) -> LocalEvent | None: ...
+    async def delete_local_event(self, owner_uid: str, event_id: str) -> bool: ...
+    async def local_busy(
+        self, owner_uids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]]]: ...
 
     async def close(self) -> None: ...

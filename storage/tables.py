@@ -117,3 +117,15 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
 )
+
+# The embedded default's calendars: events people were booked into, plus seeded demo busy time.
+local_events = sa.Table(
+    "local_events",
+    metadata,
+    sa.Column("owner_uid", sa.String(100), primary_key=True),
+    sa.Column("event_id", sa.String(1024), primary_key=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("start_utc", UTCDateTime, nullable=False),
+    sa.Column("end_utc", UTCDateTime, nullable=False),
+    sa.Index("ix_local_events_owner_start", "owner_uid", "start_utc"),
+)

@@ -1,0 +1,66 @@
+"""The CalendarProvider seam: free/busy (start/end only, never titles) and event creation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from storage.records import Connection
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """An event to create. `event_id` is derived from the booking id so retries are idempotent."""
+
+    event_id: str
+    title: str
+    start: datetime
+    end: datetime
+    timezone: str
+    description: str = ""
+    attendee_emails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedEvent:
+    event_id: str
+    url: str | None
+    already_existed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BusyResult:
+    """Busy intervals for one calendar, or `error` when the provider could not say (treat as busy)."""
+
+    busy: tuple[Interval, ...]
+    error: str | None = None
+
+
+class CalendarError(Exception):
+    """The provider failed. `reconnect` means the user must connect again (revoked access)."""
+
+    def __init__(self, reason: str, *, reconnect: bool = False) -> None:
+        super().__init__(reason)
+        self.reconnect = reconnect
+
+
+class CalendarProvider(Protocol):
+    name: str
+
+    async def free_busy(
+        self, owners: Sequence[Connection], start: datetime, end: datetime
+    ) -> dict[str, BusyResult]:
+        """Busy intervals (UTC) per owner uid, for all owners in as few calls as possible."""
+        ...
+
+    async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
+        """Create the event, or return the existing one when `draft.event_id` already exists."""
+        ...
+
+    async def delete_event(self, owner: Connection, event_id: str) -> bool: ...
+
+    async def calendar_timezone(self, owner: Connection) -> str | None: ...

@@ -1,0 +1,38 @@
+"""The embedded default calendar provider: calendars kept in our own database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.calendar import BusyResult, CalendarError, CreatedEvent, EventDraft
+from storage.records import Connection, LocalEvent
+from storage.store import Store
+
+
+class LocalCalendar:
+    name = "local"
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def free_busy(
+        self, owners: Sequence[Connection], start: datetime, end: datetime
+    ) -> dict[str, BusyResult]:
+        busy = await self._store.local_busy([owner.uid for owner in owners], start, end)
+        return {uid: BusyResult(tuple(intervals)) for uid, intervals in busy.items()}
+
+    async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
+        if draft.end <= draft.start:
+            raise CalendarError("an event must end after it starts")
+        created = await self._store.add_local_event(
+            LocalEvent(owner.uid, draft.event_id, draft.title, draft.start, draft.end)
+        )
+        return CreatedEvent(draft.event_id, url=None, already_existed=not created)
+
+    async def delete_event(self, owner: Connection, event_id: str) -> bool:
+        return await self._store.delete_local_event(owner.uid, event_id)
+
+    async def calendar_timezone(self, owner: Connection) -> str | None:
+        user = await self._store.get_user(owner.uid)
+        return user.timezone if user else None
