@@ -34,7 +34,7 @@ class CreatedEvent:
 
 @dataclass(frozen=True, slots=True)
 class BusyResult:
-    """Busy intervals for one calendar, or `error` when the provider could not say (treat as busy)."""
+    """Busy intervals of one calendar, or `error` when the provider could not say (= all busy)."""
 
     busy: tuple[Interval, ...]
     error: str | None = None

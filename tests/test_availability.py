@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -66,7 +67,7 @@ def covered(moment: datetime, items: list[Interval]) -> bool:
 @given(intervals())
 def test_merge_is_sorted_disjoint_and_covers_the_same_time(items: list[Interval]) -> None:
     merged = merge(items)
-    for (_, e1), (s2, _) in zip(merged, merged[1:], strict=False):
+    for (_, e1), (s2, _) in itertools.pairwise(merged):
         assert e1 < s2
     for start, end in items:
         for moment in (start, end - timedelta(microseconds=1)):
