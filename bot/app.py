@@ -9,10 +9,13 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from bot.calendar import CalendarProvider
 from bot.clock import Clock, SystemClock
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.context import BotSettings, Services
 from bot.dispatcher import Dispatcher
+from bot.links import LinkSigner
+from bot.local_calendar import LocalCalendar
 from bot.outbox import Outbox, Transport
 from bot.routing import Catalog
 from bot.runtime import RUNTIME, Runtime
@@ -34,14 +37,25 @@ def build_services(config: Config, store: Store, transport: Transport, clock: Cl
         bot_name=config.bot.name,
         default_timezone=config.bot.default_timezone,
         public_url=config.web.public_url.rstrip("/"),
+        scheduler_message=config.cometchat.scheduler_message,
     )
+    if not config.security.secret_key:
+        raise ConfigError("[security] secret_key is empty; it signs booking links")
     return Services(
         store=store,
         clock=clock,
         outbox=Outbox(store, transport, clock),
         settings=settings,
         catalog=Catalog.build(ROUTERS),
+        calendar=_calendar(config, store),
+        links=LinkSigner(config.security.secret_key),
     )
+
+
+def _calendar(config: Config, store: Store) -> CalendarProvider:
+    if config.calendar.provider == "local":
+        return LocalCalendar(store)
+    raise ConfigError("[calendar] provider 'google' is not available in this build yet")
 
 
 def build_app(

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.calendar import CalendarProvider
 from bot.clock import Clock
+from bot.links import LinkSigner
 from bot.messages import IncomingMessage, OutgoingMessage, text_message
 from bot.outbox import Outbox
 from bot.routing import Catalog
@@ -21,6 +23,7 @@ class BotSettings:
     bot_name: str
     default_timezone: str
     public_url: str
+    scheduler_message: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,8 @@ class Services:
     outbox: Outbox
     settings: BotSettings
     catalog: Catalog
+    calendar: CalendarProvider
+    links: LinkSigner
 
 
 @dataclass(slots=True)
@@ -52,6 +57,14 @@ class Context:
     @property
     def catalog(self) -> Catalog:
         return self.services.catalog
+
+    @property
+    def calendar(self) -> CalendarProvider:
+        return self.services.calendar
+
+    @property
+    def settings(self) -> BotSettings:
+        return self.services.settings
 
     @property
     def zone(self) -> ZoneInfo:

@@ -32,3 +32,8 @@ class CalendarUnavailable(UserError):
         super().__init__(
             f"I couldn't reach the calendar right now{extra}. Please try again in a minute."
         )
+
+
+class ReconnectNeeded(UserError):
+    def __init__(self) -> None:
+        super().__init__("I lost access to your calendar. Send /connect to link it again.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from pathlib import Path
 
 from aiohttp import web
 
 from bot.app import build_app
-from bot.config import Config, StorageConfig, WebConfig, load_config
+from bot.config import Config, SecurityConfig, StorageConfig, WebConfig, load_config
 from bot.messages import OutgoingMessage
 from bot.outbox import Transport
 
@@ -29,12 +30,21 @@ def demo_config(host: str, port: int, data_dir: Path) -> Config:
     return Config(
         web=WebConfig(host=host, port=port, public_url=f"http://{host}:{port}"),
         storage=StorageConfig(url=f"sqlite+aiosqlite:///{(data_dir / 'calbot.db').resolve()}"),
-        security=base.security,
+        security=SecurityConfig(secret_key=_demo_secret(data_dir), token_keys=()),
         cometchat=base.cometchat,
         google=base.google,
         calendar=base.calendar,
         bot=base.bot,
     )
+
+
+def _demo_secret(data_dir: Path) -> str:
+    """A per-install random key, kept beside the demo database so links survive restarts."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def run_demo(host: str, port: int, data_dir: Path) -> None:

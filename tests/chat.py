@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.app import build_services
-from bot.config import Config, StorageConfig
+from bot.calendar import CalendarProvider
+from bot.config import Config, SecurityConfig, StorageConfig, WebConfig
 from bot.dispatcher import Dispatcher
 from bot.messages import Conversation, IncomingMessage, OutgoingMessage, Sender
 from bot.routing import Catalog, Router
@@ -15,16 +17,28 @@ from storage import Store
 from tests.fakes import FrozenClock, RecordingTransport
 
 BOT_UID = "calbot"
+TEST_CONFIG = Config(
+    storage=StorageConfig(url="sqlite+aiosqlite://"),
+    security=SecurityConfig(secret_key="test-secret-key-that-is-long-enough-1234"),
+    web=WebConfig(public_url="https://bot.test"),
+)
 
 
 class Chat:
-    def __init__(self, store: Store, clock: FrozenClock, routers: Iterable[Router] | None = None):
+    def __init__(
+        self,
+        store: Store,
+        clock: FrozenClock,
+        routers: Iterable[Router] | None = None,
+        calendar: CalendarProvider | None = None,
+        config: Config | None = None,
+    ):
         self.transport = RecordingTransport()
         self.clock = clock
         self.store = store
-        services = build_services(
-            Config(storage=StorageConfig(url="sqlite+aiosqlite://")), store, self.transport, clock
-        )
+        services = build_services(config or TEST_CONFIG, store, self.transport, clock)
+        if calendar is not None:
+            services = replace(services, calendar=calendar)
         if routers is not None:
             services = replace(services, catalog=Catalog.build(routers))
         self.services = services
@@ -45,7 +59,7 @@ class Chat:
         before = len(self.transport.sent)
         conversation = Conversation("group", group) if group else Conversation("user", to)
         message = IncomingMessage(
-            id=message_id or str(next(self._ids)),
+            id=message_id or f"{next(self._ids)}-{uuid.uuid4().hex[:8]}",
             sender=Sender(sender, sender.capitalize()),
             conversation=conversation,
             text=text,
@@ -63,3 +77,11 @@ class Chat:
     @property
     def replies(self) -> list[str]:
         return [m.text for m in self.transport.sent]
+
+
+async def meet(store: Store, uid: str, timezone: str, *, connected: bool = True) -> None:
+    """Make `uid` a known user in `timezone`, with a connected local calendar."""
+    await store.ensure_user(uid, uid.capitalize(), timezone)
+    await store.update_user(uid, timezone=timezone)
+    if connected:
+        await store.save_connection(uid, "local", uid, None)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NoReturn
 
+from bot.calendar import CalendarError
 from bot.messages import OutgoingMessage
 from bot.outbox import DeliveryError
 
@@ -35,3 +37,24 @@ class RecordingTransport:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(message)
+
+
+class UnreachableCalendar:
+    """A provider whose service is down (or, with reconnect=True, whose access was revoked)."""
+
+    name = "local"
+
+    def __init__(self, *, reconnect: bool = False) -> None:
+        self.reconnect = reconnect
+
+    async def free_busy(self, owners: object, start: object, end: object) -> NoReturn:
+        raise CalendarError("503 from provider", reconnect=self.reconnect)
+
+    async def create_event(self, owner: object, draft: object) -> NoReturn:
+        raise CalendarError("503 from provider", reconnect=self.reconnect)
+
+    async def delete_event(self, owner: object, event_id: object) -> NoReturn:
+        raise CalendarError("503 from provider", reconnect=self.reconnect)
+
+    async def calendar_timezone(self, owner: object) -> None:
+        return None
