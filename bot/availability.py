@@ -32,14 +32,16 @@ class SlotRules:
 
 
 def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Sorted, non-overlapping intervals; touching intervals are joined."""
-    ordered = sorted((utc(s), utc(e)) for s, e in intervals if utc(e) > utc(s))
+    ordered = sorted((utc(s), utc(e)) for s, e in intervals)
     merged: list[Interval] = []
     for start, end in ordered:
+        if end <= start:
+            continue
         if merged and start <= merged[-1][1]:
             if end > merged[-1][1]:
                 merged[-1] = (merged[-1][0], end)

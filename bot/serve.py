@@ -11,8 +11,10 @@ from aiohttp import web
 
 from bot.app import build_app
 from bot.config import Config, SecurityConfig, StorageConfig, WebConfig, load_config
+from bot.demo import seed_demo
 from bot.messages import OutgoingMessage
 from bot.outbox import Transport
+from bot.runtime import RUNTIME
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,13 @@ def run_demo(host: str, port: int, data_dir: Path) -> None:
         return LogTransport()
 
     app = build_app(config, transport)
+
+    async def seed(app: web.Application) -> None:
+        runtime = app[RUNTIME]
+        added = await seed_demo(runtime.services.store, runtime.services.clock.now())
+        log.info("demo users ready (%d busy events added)", added)
+
+    app.on_startup.append(seed)
     print(f"calbot demo on {config.web.public_url} (health: {config.web.public_url}/healthz)")
     web.run_app(app, host=host, port=port, print=None)
 
