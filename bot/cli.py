@@ -77,6 +77,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     parse.set_defaults(run=_run_parse)
 
+    invite = sub.add_parser(
+        "invite",
+        help="print the add-to-calendar links and .ics the bot would send for an event",
+        description="Build the invite (Google, Yahoo, Outlook.com, Office 365 links and .ics).",
+    )
+    invite.add_argument("--title", required=True)
+    invite.add_argument(
+        "--start", required=True, help="ISO 8601; without an offset it is read in --tz"
+    )
+    invite.add_argument(
+        "--end", required=True, help="ISO 8601; without an offset it is read in --tz"
+    )
+    invite.add_argument("--tz", required=True, help="the organizer's IANA time zone")
+    invite.add_argument("--description", default="")
+    invite.add_argument("--location", default="")
+    invite.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"links": {...}, "ics": "..."} as one JSON object',
+    )
+    invite.set_defaults(run=_run_invite)
+
     check = sub.add_parser(
         "check-config",
         help="validate a config file (and CALBOT_* overrides) and exit",
@@ -103,6 +125,20 @@ def _run_parse(args: argparse.Namespace) -> int:
         jsonl=args.jsonl,
         date_order=args.dates.upper(),
         next_weekday=args.next_weekday.replace("-", "_"),
+    )
+
+
+def _run_invite(args: argparse.Namespace) -> int:
+    from bot.invite_command import run_invite
+
+    return run_invite(
+        args.title,
+        args.start,
+        args.end,
+        args.tz,
+        args.description,
+        args.location,
+        as_json=args.json,
     )
 
 

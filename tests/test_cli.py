@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-SUBCOMMANDS = ["demo", "serve", "parse", "check-config"]
+SUBCOMMANDS = ["demo", "serve", "parse", "invite", "check-config"]
 
 
 def _calbot(*args: str) -> subprocess.CompletedProcess[str]:
