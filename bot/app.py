@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from bot import booking
 from bot.calendar import CalendarProvider
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError
@@ -52,6 +53,18 @@ def build_services(config: Config, store: Store, transport: Transport, clock: Cl
     )
 
 
+async def _sweep_holds(services: Services, every_seconds: float = 60.0) -> None:
+    """Finish bookings a crash left half-done (see bot.booking); runs until cancelled."""
+    while True:
+        try:
+            settled = await booking.recover(services)
+            if settled:
+                log.info("recovered %d half-finished bookings", settled)
+        except Exception:
+            log.exception("hold sweeper pass failed; retrying")
+        await asyncio.sleep(every_seconds)
+
+
 def _calendar(config: Config, store: Store) -> CalendarProvider:
     if config.calendar.provider == "local":
         return LocalCalendar(store)
@@ -71,12 +84,17 @@ def build_app(
         store = await open_store(config.storage.url)
         services = build_services(config, store, transport_factory(app), clock or SystemClock())
         app[RUNTIME] = Runtime(config, services, Dispatcher(services))
-        relay = asyncio.create_task(services.outbox.run(), name="outbox-relay")
+        tasks = [
+            asyncio.create_task(services.outbox.run(), name="outbox-relay"),
+            asyncio.create_task(_sweep_holds(services), name="hold-sweeper"),
+        ]
         log.info("calbot ready on %s", config.web.public_url)
         yield
-        relay.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         # Drain what is already due so a clean shutdown delivers what it accepted.
         with contextlib.suppress(Exception):
             await services.outbox.flush()

@@ -134,3 +134,64 @@ def scheduler_message(
         },
         on_behalf_of=card.sharer.uid,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class InviteCard:
+    booking_id: str
+    title: str
+    start: datetime
+    end: datetime
+    organizer: User
+    attendee: User
+    links: dict[str, str]
+    ics_url: str
+    ics: str
+
+
+def invite_message(card: InviteCard, receiver: str, receiver_type: ReceiverType) -> OutgoingMessage:
+    owner_zone = ZoneInfo(card.organizer.timezone)
+    custom = {
+        "version": 1,
+        "bookingId": card.booking_id,
+        "event": {
+            "title": card.title,
+            "start": iso(card.start),
+            "end": iso(card.end),
+            "timezone": card.organizer.timezone,
+            "organizer": {"uid": card.organizer.uid, "name": card.organizer.name},
+            "attendee": {"uid": card.attendee.uid, "name": card.attendee.name},
+        },
+        "links": card.links,
+        "icsUrl": card.ics_url,
+        "ics": card.ics,
+    }
+    text = "\n".join(
+        [
+            f"Meeting booked: “{card.title}” — {card.organizer.name} with {card.attendee.name}",
+            both_zones(card.start, card.end, owner_zone, ZoneInfo(card.attendee.timezone)),
+            f"Add to Google Calendar: {card.links['google']}",
+            f"Apple Calendar / .ics: {card.ics_url}",
+        ]
+    )
+    return OutgoingMessage(
+        receiver=receiver,
+        receiver_type=receiver_type,
+        category="custom",
+        type=INVITE_TYPE,
+        data={"text": text, "customData": custom},
+        on_behalf_of=card.organizer.uid,
+    )
+
+
+def both_zones(start: datetime, end: datetime, first: ZoneInfo, second: ZoneInfo) -> str:
+    """'Wed 25 Nov 2026, 15:00–15:30 EST (21:00–21:30 CET)': the echo both people can trust."""
+    a_start, a_end = start.astimezone(first), end.astimezone(first)
+    text = f"{a_start:%a} {a_start.day} {a_start:%b %Y}, {a_start:%H:%M}–{a_end:%H:%M} {a_start:%Z}"
+    if second.key != first.key:
+        b_start, b_end = start.astimezone(second), end.astimezone(second)
+        day = (
+            "" if b_start.date() == a_start.date() else f"{b_start:%a} {b_start.day} {b_start:%b}, "
+        )
+        text += f" ({day}{b_start:%H:%M}–{b_end:%H:%M} {b_start:%Z})"
+    return text

@@ -50,6 +50,10 @@ class Outbox:
         self._wake.set()
         return queued
 
+    def wake(self) -> None:
+        """Rows were queued behind the outbox's back (in a booking transaction): look now."""
+        self._wake.set()
+
     async def flush(self, limit: int = 100) -> int:
         """Try every message that is due now; returns how many were delivered."""
         delivered = 0

@@ -1,11 +1,12 @@
 """Handler modules, one router each; ROUTERS is the explicit, ordered list the app installs."""
 
 from bot.routing import Router
-from handlers import connect, help, settings, share
+from handlers import book, connect, help, settings, share
 
 ROUTERS: tuple[Router, ...] = (
     connect.router,
     share.router,
+    book.router,
     settings.router,
     help.router,
 )

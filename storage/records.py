@@ -75,6 +75,8 @@ class NewBooking:
     end: datetime
     title: str
     share_id: str | None = None
+    conversation_type: str = "user"
+    conversation_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ class Booking:
     share_id: str | None
     event_id: str | None
     created_at: datetime
+    conversation_type: str = "user"
+    conversation_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

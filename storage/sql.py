@@ -280,6 +280,8 @@ class SqlStore:
                     status="held",
                     event_id=None,
                     created_at=now,
+                    conversation_type=booking.conversation_type,
+                    conversation_id=booking.conversation_id,
                 )
             )
         held = await self.get_booking(booking_id)
@@ -299,6 +301,98 @@ class SqlStore:
                 .values(**values)
             )
         return result.rowcount == 1
+
+    async def confirm_booking(
+        self,
+        booking_id: str,
+        event_id: str,
+        messages: Sequence[tuple[str, dict[str, Any]]],
+        now: datetime,
+    ) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                bookings.update()
+                .where(bookings.c.id == booking_id, bookings.c.status == "held")
+                .values(status="confirmed", event_id=event_id)
+            )
+            if result.rowcount != 1:
+                return False
+            await self._queue(conn, messages, now)
+        return True
+
+    async def cancel_booking(
+        self, booking_id: str, messages: Sequence[tuple[str, dict[str, Any]]], now: datetime
+    ) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                bookings.update()
+                .where(bookings.c.id == booking_id, bookings.c.status == "confirmed")
+                .values(status="cancelled")
+            )
+            if result.rowcount != 1:
+                return False
+            await self._queue(conn, messages, now)
+        return True
+
+    async def _queue(
+        self, conn: AsyncConnection, messages: Sequence[tuple[str, dict[str, Any]]], now: datetime
+    ) -> None:
+        for key, payload in messages:
+            await conn.execute(
+                outbox.insert().values(
+                    dedup_key=key,
+                    payload=payload,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+
+    async def stale_holds(self, older_than: datetime) -> list[Booking]:
+        async with self._read() as conn:
+            rows = await conn.execute(
+                sa.select(bookings)
+                .where(bookings.c.status == "held", bookings.c.created_at < older_than)
+                .order_by(bookings.c.created_at)
+            )
+            return [_booking(row) for row in rows]
+
+    async def upcoming_bookings(self, uid: str, now: datetime) -> list[Booking]:
+        async with self._read() as conn:
+            rows = await conn.execute(
+                sa.select(bookings)
+                .where(
+                    sa.or_(bookings.c.owner_uid == uid, bookings.c.booker_uid == uid),
+                    bookings.c.status == "confirmed",
+                    bookings.c.end_utc > now,
+                )
+                .order_by(bookings.c.start_utc)
+            )
+            return [_booking(row) for row in rows]
+
+    async def latest_share(
+        self,
+        conversation_type: str,
+        conversation_id: str,
+        now: datetime,
+        sharer_uid: str | None = None,
+    ) -> Share | None:
+        query = (
+            sa.select(shares.c.id)
+            .where(
+                shares.c.conversation_type == conversation_type,
+                shares.c.conversation_id == conversation_id,
+                shares.c.expires_at > now,
+            )
+            .order_by(shares.c.created_at.desc())
+            .limit(1)
+        )
+        if sharer_uid is not None:
+            query = query.where(shares.c.sharer_uid == sharer_uid)
+        async with self._read() as conn:
+            share_id = await conn.scalar(query)
+        return await self.get_share(share_id) if share_id else None
 
     async def get_booking(self, booking_id: str) -> Booking | None:
         async with self._read() as conn:
@@ -500,4 +594,6 @@ def _booking(row: Any) -> Booking:
         share_id=row.share_id,
         event_id=row.event_id,
         created_at=row.created_at,
+        conversation_type=row.conversation_type,
+        conversation_id=row.conversation_id,
     )

@@ -62,6 +62,40 @@ class Store(Protocol):
         """Compare-and-swap the status; False when the booking was not in `from_status`."""
         ...
 
+    async def confirm_booking(
+        self,
+        booking_id: str,
+        event_id: str,
+        messages: Sequence[tuple[str, dict[str, Any]]],
+        now: datetime,
+    ) -> bool:
+        """held -> confirmed and queue `messages` (dedup key, payload) in one transaction."""
+        ...
+
+    async def cancel_booking(
+        self, booking_id: str, messages: Sequence[tuple[str, dict[str, Any]]], now: datetime
+    ) -> bool:
+        """confirmed -> cancelled and queue `messages` in one transaction."""
+        ...
+
+    async def stale_holds(self, older_than: datetime) -> list[Booking]:
+        """Holds left behind by a crash between holding and confirming."""
+        ...
+
+    async def upcoming_bookings(self, uid: str, now: datetime) -> list[Booking]:
+        """Confirmed bookings not yet over where `uid` is the owner or the booker."""
+        ...
+
+    async def latest_share(
+        self,
+        conversation_type: str,
+        conversation_id: str,
+        now: datetime,
+        sharer_uid: str | None = None,
+    ) -> Share | None:
+        """The newest unexpired share posted to that conversation (optionally by one sharer)."""
+        ...
+
     async def get_booking(self, booking_id: str) -> Booking | None: ...
     async def active_bookings(
         self, owner_uid: str, start: datetime, end: datetime

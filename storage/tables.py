@@ -93,6 +93,8 @@ bookings = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("event_id", sa.String(1024), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("conversation_type", sa.String(10), nullable=False, server_default="user"),
+    sa.Column("conversation_id", sa.String(100), nullable=False, server_default=""),
     sa.Index("ix_bookings_owner_start", "owner_uid", "start_utc"),
 )
 

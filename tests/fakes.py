@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from bot.calendar import CalendarError
+from bot.calendar import (
+    BusyResult,
+    CalendarError,
+    CalendarProvider,
+    CreatedEvent,
+    EventDraft,
+)
 from bot.messages import OutgoingMessage
 from bot.outbox import DeliveryError
+from storage.records import Connection
 
 
 class FrozenClock:
@@ -58,3 +66,34 @@ class UnreachableCalendar:
 
     async def calendar_timezone(self, owner: object) -> None:
         return None
+
+
+class Crash(BaseException):
+    """Stands in for the process dying: nothing in the bot catches a BaseException."""
+
+
+class CrashAfterCreate:
+    """Wraps a provider: the first create_event succeeds, then the process 'dies'."""
+
+    def __init__(self, inner: CalendarProvider) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.crashed = False
+
+    async def free_busy(
+        self, owners: Sequence[Connection], start: datetime, end: datetime
+    ) -> dict[str, BusyResult]:
+        return await self.inner.free_busy(owners, start, end)
+
+    async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
+        created = await self.inner.create_event(owner, draft)
+        if not self.crashed:
+            self.crashed = True
+            raise Crash()
+        return created
+
+    async def delete_event(self, owner: Connection, event_id: str) -> bool:
+        return await self.inner.delete_event(owner, event_id)
+
+    async def calendar_timezone(self, owner: Connection) -> str | None:
+        return await self.inner.calendar_timezone(owner)

@@ -150,3 +150,43 @@ async def test_outbox_dedups_orders_retries_and_gives_up(any_store: SqlStore) ->
     await any_store.mark_failed(retried[0].id, None, "permanent")
     assert await any_store.due_messages(T0 + timedelta(days=1), limit=10) == []
     assert await any_store.pending_count() == 0
+
+
+async def test_confirming_queues_the_messages_in_the_same_step(any_store: SqlStore) -> None:
+    held = await any_store.hold_booking(_booking(T0), now=T0)
+    messages = [(f"invite:{held.id}:1", {"n": 1}), (f"invite:{held.id}:2", {"n": 2})]
+    assert await any_store.confirm_booking(held.id, "evt", messages, T0)
+    assert not await any_store.confirm_booking(held.id, "evt", messages, T0)  # no double queue
+    assert [i.payload for i in await any_store.due_messages(T0, 10)] == [{"n": 1}, {"n": 2}]
+    assert await any_store.cancel_booking(held.id, [(f"cancel:{held.id}", {"n": 3})], T0)
+    assert not await any_store.cancel_booking(held.id, [(f"cancel:{held.id}", {"n": 3})], T0)
+    assert await any_store.pending_count() == 3
+
+
+async def test_stale_holds_and_upcoming_bookings(any_store: SqlStore) -> None:
+    old = await any_store.hold_booking(_booking(T0), now=T0 - timedelta(minutes=10))
+    await any_store.hold_booking(_booking(T0 + timedelta(hours=1)), now=T0)
+    assert [b.id for b in await any_store.stale_holds(T0 - timedelta(minutes=2))] == [old.id]
+    await any_store.confirm_booking(old.id, "evt", [], T0)
+    assert await any_store.stale_holds(T0 - timedelta(minutes=2)) == []
+    assert [b.id for b in await any_store.upcoming_bookings("bob", T0)] == [old.id]
+    assert [b.id for b in await any_store.upcoming_bookings("alice", T0)] == [old.id]
+    assert await any_store.upcoming_bookings("alice", T0 + timedelta(hours=2)) == []
+
+
+async def test_latest_share_per_conversation(any_store: SqlStore) -> None:
+    def new(sharer: str, conversation: str, expires: datetime) -> NewShare:
+        return NewShare(sharer, "group", conversation, (), T0, T0 + timedelta(days=7), expires, 1)
+
+    first = await any_store.create_share(new("alice", "team", T0 + timedelta(days=7)), T0)
+    second = await any_store.create_share(
+        new("bob", "team", T0 + timedelta(days=7)), T0 + timedelta(minutes=1)
+    )
+    await any_store.create_share(
+        new("carol", "team", T0 - timedelta(days=1)), T0 + timedelta(minutes=2)
+    )  # already expired
+    got = await any_store.latest_share("group", "team", T0)
+    assert got is not None and got.id == second.id
+    by_alice = await any_store.latest_share("group", "team", T0, sharer_uid="alice")
+    assert by_alice is not None and by_alice.id == first.id
+    assert await any_store.latest_share("group", "other", T0) is None

@@ -1,0 +1,249 @@
+"""Booking a slot in someone's calendar without double booking, duplicate events or lost invites.
+
+1. Hold the slot in the database (the store serialises holds per owner: BEGIN IMMEDIATE on
+   SQLite, an advisory lock on PostgreSQL), so two bookers can never both win.
+2. Re-check the owner's calendar at that moment; the share's snapshot is stale by definition.
+3. Create the event with an id derived from the booking id, so a retry finds the same event.
+4. Mark the booking confirmed and queue the invite in the same transaction (outbox).
+A crash between 1 and 4 leaves a `held` row; `recover` finishes it on the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.availability import merge, utc, working_windows
+from bot.calendar import CalendarError, EventDraft
+from bot.cards import InviteCard, both_zones, invite_message
+from bot.context import Services
+from bot.errors import CalendarUnavailable, NotConnected, UserError
+from bot.invites import Invite, ics, links
+from bot.links import LinkClaims
+from bot.messages import ReceiverType, text_message
+from storage.records import Booking, Connection, NewBooking, Share, User
+from storage.store import SlotTaken
+
+log = logging.getLogger(__name__)
+
+MIN_LENGTH = timedelta(minutes=5)
+MAX_LENGTH = timedelta(hours=8)
+STALE_HOLD = timedelta(minutes=2)
+ICS_LINK_LIFETIME = timedelta(days=365)
+
+
+class SlotGone(UserError):
+    def __init__(self, owner: User) -> None:
+        super().__init__(f"That slot was just taken. Pick another time in {owner.name}'s calendar.")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    owner: User
+    booker: User
+    start: datetime
+    end: datetime
+    title: str
+    share: Share | None
+    receiver: str  # where the invite goes: the booker (one-to-one) or the group
+    receiver_type: ReceiverType
+
+
+async def book(services: Services, slot: Slot) -> Booking:
+    """Book `slot` or raise a UserError saying why not."""
+    now = services.clock.now()
+    connection = await _checked(services, slot, now)
+    try:
+        held = await services.store.hold_booking(
+            NewBooking(
+                slot.owner.uid,
+                slot.booker.uid,
+                slot.start,
+                slot.end,
+                slot.title,
+                slot.share.id if slot.share else None,
+                slot.receiver_type,
+                slot.receiver,
+            ),
+            now,
+        )
+    except SlotTaken:
+        raise SlotGone(slot.owner) from None
+    try:
+        busy = (await services.calendar.free_busy([connection], slot.start, slot.end))[
+            connection.uid
+        ]
+    except CalendarError as problem:
+        await services.store.transition_booking(held.id, "held", "failed")
+        raise _calendar_problem(problem, slot.owner) from problem
+    if busy.error is not None or any(
+        utc(s) < utc(slot.end) and utc(slot.start) < utc(e) for s, e in busy.busy
+    ):
+        await services.store.transition_booking(held.id, "held", "rejected")
+        raise SlotGone(slot.owner)
+    return await finish(services, held, connection)
+
+
+async def finish(services: Services, held: Booking, connection: Connection) -> Booking:
+    """Steps 3 and 4; safe to repeat (idempotent event id, compare-and-swap confirm)."""
+    owner = await services.store.get_user(held.owner_uid)
+    booker = await services.store.get_user(held.booker_uid)
+    if owner is None or booker is None:
+        raise RuntimeError(f"booking {held.id} names an unknown user")
+    draft = EventDraft(
+        event_id=event_id(held),
+        title=held.title,
+        start=held.start,
+        end=held.end,
+        timezone=owner.timezone,
+        description=f"Booked by {booker.name} in chat.",
+    )
+    try:
+        created = await services.calendar.create_event(connection, draft)
+    except CalendarError as problem:
+        await services.store.transition_booking(held.id, "held", "failed")
+        raise _calendar_problem(problem, owner) from problem
+    receiver_type: ReceiverType = "group" if held.conversation_type == "group" else "user"
+    card = invite_card(services, held, owner, booker)
+    message = invite_message(card, held.conversation_id or booker.uid, receiver_type)
+    await services.store.confirm_booking(
+        held.id, created.event_id, [(f"invite:{held.id}", message.to_json())], services.clock.now()
+    )
+    services.outbox.wake()
+    confirmed = await services.store.get_booking(held.id)
+    assert confirmed is not None
+    return confirmed
+
+
+def event_id(booking: Booking) -> str:
+    # Google accepts base32hex ids of 5-1024 characters; a UUID's hex digits fit.
+    return booking.id.replace("-", "")
+
+
+def invite_card(services: Services, booking: Booking, owner: User, booker: User) -> InviteCard:
+    invite = invite_for(services, booking, owner, booker)
+    return InviteCard(
+        booking_id=booking.id,
+        title=booking.title,
+        start=booking.start,
+        end=booking.end,
+        organizer=owner,
+        attendee=booker,
+        links=links(invite, booker.timezone),
+        ics_url=ics_url(services, booking),
+        ics=ics(invite),
+    )
+
+
+def invite_for(
+    services: Services, booking: Booking, owner: User, booker: User, *, cancelled: bool = False
+) -> Invite:
+    return Invite(
+        uid=booking.id,
+        title=booking.title,
+        start=booking.start,
+        end=booking.end,
+        timezone=owner.timezone,
+        description=f"{owner.name} and {booker.name}, booked in chat.",
+        created=booking.created_at,
+        sequence=1 if cancelled else 0,
+        cancelled=cancelled,
+    )
+
+
+def ics_url(services: Services, booking: Booking) -> str:
+    claims = LinkClaims(booking.id, "ics", 0, booking.end + ICS_LINK_LIFETIME)
+    return f"{services.settings.public_url}/ics/{booking.id}.ics?t={services.links.sign(claims)}"
+
+
+async def recover(services: Services) -> int:
+    """Finish holds a crash left behind; returns how many were settled."""
+    now = services.clock.now()
+    settled = 0
+    for held in await services.store.stale_holds(now - STALE_HOLD):
+        connection = await services.store.get_connection(held.owner_uid)
+        if connection is None or held.start <= now:
+            await services.store.transition_booking(held.id, "held", "expired")
+            await services.outbox.post(
+                f"expired:{held.id}",
+                text_message(
+                    held.booker_uid,
+                    "user",
+                    f"Sorry, your booking “{held.title}” could not be completed. "
+                    "Please pick a time again.",
+                ),
+            )
+        else:
+            try:
+                await finish(services, held, connection)
+            except UserError:
+                log.warning("recovering booking %s failed; will retry", held.id)
+                continue
+        settled += 1
+    return settled
+
+
+async def cancel(services: Services, booking: Booking, by: User) -> None:
+    owner = await services.store.get_user(booking.owner_uid)
+    booker = await services.store.get_user(booking.booker_uid)
+    assert owner is not None and booker is not None
+    connection = await services.store.get_connection(owner.uid)
+    if connection is not None and booking.event_id:
+        try:
+            await services.calendar.delete_event(connection, booking.event_id)
+        except CalendarError as problem:
+            raise _calendar_problem(problem, owner) from problem
+    other = booker if by.uid == owner.uid else owner
+    when = both_zones(booking.start, booking.end, ZoneInfo(other.timezone), ZoneInfo(by.timezone))
+    notice = text_message(
+        other.uid,
+        "user",
+        f"{by.name} cancelled “{booking.title}” ({when}). "
+        f"Updated .ics: {ics_url(services, booking)}",
+    )
+    if not await services.store.cancel_booking(
+        booking.id, [(f"cancel:{booking.id}", notice.to_json())], services.clock.now()
+    ):
+        raise UserError("That booking was already cancelled.")
+    services.outbox.wake()
+
+
+async def _checked(services: Services, slot: Slot, now: datetime) -> Connection:
+    length = utc(slot.end) - utc(slot.start)
+    if length < MIN_LENGTH or length > MAX_LENGTH:
+        raise UserError("A meeting can be 5 minutes to 8 hours long.")
+    if utc(slot.start) < utc(now):
+        raise UserError("That time has already passed. Pick a time in the future.")
+    if slot.owner.uid == slot.booker.uid:
+        raise UserError("You can't book a meeting with yourself; /share sends your free time.")
+    connection = await services.store.get_connection(slot.owner.uid)
+    if connection is None:
+        raise NotConnected(slot.owner.name)
+    if connection.status != "active":
+        raise UserError(f"{slot.owner.name} needs to reconnect their calendar (/connect) first.")
+    if slot.share is not None:
+        if slot.share.connection_generation != connection.generation:
+            raise UserError(
+                f"That share is no longer valid. Ask {slot.owner.name} for a fresh /share."
+            )
+        if utc(slot.start) < utc(slot.share.window_start) or utc(slot.end) > utc(
+            slot.share.window_end
+        ):
+            raise UserError(f"That time is outside the days {slot.owner.name} shared.")
+    windows = working_windows(
+        slot.owner.working_hours, ZoneInfo(slot.owner.timezone), slot.start, slot.end
+    )
+    if merge(windows) != [(utc(slot.start), utc(slot.end))]:
+        raise UserError(
+            f"That's outside {slot.owner.name}'s working hours. Pick a time on a "
+            "working day between their hours (see the shared card)."
+        )
+    return connection
+
+
+def _calendar_problem(problem: CalendarError, owner: User) -> UserError:
+    if problem.reconnect:
+        return UserError(f"I lost access to {owner.name}'s calendar; they need to /connect again.")
+    return CalendarUnavailable()

@@ -1,0 +1,219 @@
+"""/book (and "book 30 min with @alice friday afternoon"), /bookings and /cancel."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import booking
+from bot.availability import Person, SlotRules, free_time, merge, slots, utc
+from bot.calendar import CalendarError
+from bot.cards import both_zones
+from bot.context import Context
+from bot.errors import CalendarUnavailable, NotConnected, UsageError, UserError
+from bot.mentions import mentioned_uids, strip_mentions
+from bot.messages import ReceiverType
+from bot.routing import Router
+from bot.timeparse import ParsedTime, TimeParseError
+from storage.records import Booking, Share, User
+
+router = Router("book")
+
+DEFAULT_LENGTH = timedelta(minutes=30)
+SEARCH_DAYS = timedelta(days=7)
+TITLE = re.compile(r"\"([^\"]{1,200})\"|\b(?:about|re:|titled|called)\s+(.{1,200})$", re.IGNORECASE)
+MAX_TITLE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class BookRequest:
+    owner_uid: str | None
+    when: ParsedTime
+    title: str | None
+
+
+def parse_book(ctx: Context, args: str) -> BookRequest:
+    title = None
+    if match := TITLE.search(args):
+        title = " ".join((match.group(1) or match.group(2)).split()).strip(" .")
+        args = args[: match.start()] + args[match.end() :]
+    uids = mentioned_uids(args)
+    if len(uids) > 1:
+        raise UsageError(
+            "I book one person's calendar at a time; mention just one (for a group, use /find)."
+        )
+    text = strip_mentions(args)
+    if not text:
+        raise UsageError("When? Tell me a time, e.g. /book tomorrow 3pm for 30 min.")
+    try:
+        when = ctx.parse_time(text)
+    except TimeParseError as problem:
+        raise UsageError(problem.text) from None
+    return BookRequest(uids[0] if uids else None, when, title or None)
+
+
+def parse_book_sentence(ctx: Context, text: str) -> BookRequest:
+    return parse_book(ctx, re.sub(r"^\s*(?:please\s+)?book\b", "", text, flags=re.IGNORECASE))
+
+
+@router.phrase(r"\bbook\b.*(?:<@uid:|@\w)", command="/book", parse=parse_book_sentence)
+@router.command(
+    "/book",
+    usage="/book [@person] <when> [for <length>] [about <title>]",
+    parse=parse_book,
+    examples=(
+        "/book tomorrow 3pm for 30 min",
+        "/book @alice fri 14:00-15:00 about roadmap",
+        "/book 45 min  (the first free slot)",
+        "book 30 min with @alice friday afternoon",
+    ),
+)
+async def book(ctx: Context, request: BookRequest) -> None:
+    """Book a meeting in someone's calendar (who shared with you, or @person)."""
+    owner, share = await _owner_and_share(ctx, request)
+    start, end = await _slot(ctx, owner, share, request.when)
+    receiver, receiver_type = _invite_destination(ctx)
+    title = (request.title or f"{ctx.user.name} / {owner.name}")[:MAX_TITLE]
+    await booking.book(
+        ctx.services,
+        booking.Slot(owner, ctx.user, start, end, title, share, receiver, receiver_type),
+    )
+    when = both_zones(start, end, ctx.zone, ZoneInfo(owner.timezone))
+    if "(" in when:
+        when = when[:-1] + f" for {owner.name})"
+    await ctx.reply(f"Booked “{title}” with {owner.name}: {when}. The invite is on its way.")
+
+
+async def _owner_and_share(ctx: Context, request: BookRequest) -> tuple[User, Share | None]:
+    conversation = ctx.message.conversation
+    now = ctx.clock.now()
+    if request.owner_uid is not None:
+        owner = await ctx.store.get_user(request.owner_uid)
+        if owner is None:
+            raise UserError(f"I don't know @{request.owner_uid} yet. Check the name.")
+        kind, target = _share_place(ctx)
+        return owner, await ctx.store.latest_share(kind, target, now, sharer_uid=owner.uid)
+    kind, target = _share_place(ctx)
+    sharer = (
+        conversation.receiver
+        if kind == "user" and conversation.receiver != (ctx.settings.bot_uid)
+        else None
+    )
+    share = await ctx.store.latest_share(kind, target, now, sharer_uid=sharer)
+    if share is None or share.sharer_uid == ctx.user.uid:
+        raise UsageError(
+            "Whose calendar? Mention them (/book @alice tomorrow 3pm), or book "
+            "after they /share with you."
+        )
+    owner = await ctx.store.get_user(share.sharer_uid)
+    assert owner is not None
+    return owner, share
+
+
+def _share_place(ctx: Context) -> tuple[str, str]:
+    """Where a share meant for this sender was posted: the group, or to the sender."""
+    conversation = ctx.message.conversation
+    if conversation.kind == "group":
+        return "group", conversation.receiver
+    return "user", ctx.user.uid
+
+
+def _invite_destination(ctx: Context) -> tuple[str, ReceiverType]:
+    conversation = ctx.message.conversation
+    if conversation.kind == "group":
+        return conversation.receiver, "group"
+    return ctx.user.uid, "user"
+
+
+async def _slot(
+    ctx: Context, owner: User, share: Share | None, when: ParsedTime
+) -> tuple[datetime, datetime]:
+    length = when.duration or DEFAULT_LENGTH
+    if when.granularity == "minute" and when.start is not None:
+        return when.start, when.end or when.start + length
+    now = ctx.clock.now()
+    if when.start is None:  # a length only: the first free slot in the share, or the next week
+        start, end = (share.window_start, share.window_end) if share else (now, now + SEARCH_DAYS)
+    else:
+        start, end = when.start, when.end or when.start + timedelta(days=1)
+    found = await _first_free(ctx, owner, max(utc(start), utc(now)), end, length)
+    if found is None:
+        raise UserError(
+            f"{owner.name} has no free {int(length.total_seconds() // 60)}-min slot "
+            "then. Try another day, or a shorter meeting."
+        )
+    return found
+
+
+async def _first_free(
+    ctx: Context, owner: User, start: datetime, end: datetime, length: timedelta
+) -> tuple[datetime, datetime] | None:
+    connection = await ctx.store.get_connection(owner.uid)
+    if connection is None:
+        raise NotConnected(owner.name)
+    if end <= start:
+        return None
+    try:
+        busy = (await ctx.calendar.free_busy([connection], start, end))[owner.uid]
+    except CalendarError as problem:
+        raise CalendarUnavailable() from problem
+    if busy.error is not None:
+        raise CalendarUnavailable(busy.error)
+    zone = ZoneInfo(owner.timezone)
+    rules = SlotRules(length=length, step=timedelta(minutes=15))
+    person = Person(owner.uid, zone, owner.working_hours, tuple(merge(busy.busy)))
+    found = slots(free_time(person, start, end, rules), rules, ctx.clock.now(), zone)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    code: str | None
+
+
+def parse_cancel(ctx: Context, args: str) -> CancelRequest:
+    return CancelRequest(args.split()[0].lower() if args.strip() else None)
+
+
+@router.command("/bookings", usage="/bookings", parse=parse_cancel)
+async def bookings(ctx: Context, request: CancelRequest) -> None:
+    """List your upcoming meetings (booked by you or with you)."""
+    upcoming = await ctx.store.upcoming_bookings(ctx.user.uid, ctx.clock.now())
+    if not upcoming:
+        await ctx.reply("You have no upcoming bookings.")
+        return
+    await ctx.reply(
+        "\n".join(["Your upcoming bookings:"] + [await _line(ctx, b) for b in upcoming])
+    )
+
+
+@router.command(
+    "/cancel", usage="/cancel [code]", parse=parse_cancel, examples=("/cancel", "/cancel 3f9a1c")
+)
+async def cancel(ctx: Context, request: CancelRequest) -> None:
+    """Cancel a booking; the event is removed and the other person is told."""
+    upcoming = await ctx.store.upcoming_bookings(ctx.user.uid, ctx.clock.now())
+    if request.code:
+        upcoming = [b for b in upcoming if b.id.startswith(request.code)]
+        if not upcoming:
+            raise UserError(
+                f"No upcoming booking has the code {request.code}. /bookings lists them."
+            )
+    if not upcoming:
+        raise UserError("You have no upcoming bookings to cancel.")
+    if len(upcoming) > 1:
+        lines = [await _line(ctx, b) for b in upcoming]
+        raise UserError("Which one? Send /cancel <code>:\n" + "\n".join(lines))
+    [target] = upcoming
+    await booking.cancel(ctx.services, target, ctx.user)
+    await ctx.reply(f"Cancelled “{target.title}”. I told the other person.")
+
+
+async def _line(ctx: Context, item: Booking) -> str:
+    other_uid = item.booker_uid if item.owner_uid == ctx.user.uid else item.owner_uid
+    other = await ctx.store.get_user(other_uid)
+    zone_other = ZoneInfo(other.timezone) if other else ctx.zone
+    when = both_zones(item.start, item.end, ctx.zone, zone_other)
+    return f"• {item.id[:6]} — “{item.title}” with {other.name if other else other_uid}, {when}"
