@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from bot import booking
+from bot import booking, pages
 from bot.calendar import CalendarProvider
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError
@@ -79,6 +79,8 @@ def build_app(
     Catalog.build(ROUTERS)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.add_routes(routes)
+    app.add_routes(pages.routes)
+    app[pages.TEMPLATES] = pages.templates()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(config.storage.url)

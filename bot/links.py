@@ -63,6 +63,10 @@ class LinkSigner:
             raise LinkError("This link has expired. Ask for a fresh one with /share.")
         return claims
 
+    def tag(self, purpose: str, message: str) -> str:
+        """A hex HMAC for other secrets (CSRF), kept apart from link tokens by `purpose`."""
+        return hmac.new(self._key, f"{purpose}\x00{message}".encode(), hashlib.sha256).hexdigest()
+
     def _mac(self, body: bytes) -> bytes:
         return hmac.new(self._key, body, hashlib.sha256).digest()
 

@@ -1,0 +1,271 @@
+"""The booking page (GET shows, only POST books) and the .ics endpoint."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jinja2
+from aiohttp import web
+
+from bot import booking
+from bot.availability import Person, SlotRules, free_time, merge, slots, utc
+from bot.calendar import CalendarError
+from bot.cards import both_zones
+from bot.context import Services
+from bot.errors import UserError
+from bot.invites import ics, links
+from bot.links import LinkClaims, LinkError
+from bot.messages import ReceiverType
+from bot.runtime import RUNTIME
+from storage.records import Share, User
+
+routes = web.RouteTableDef()
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+CSRF_COOKIE = "calbot_csrf"
+DURATIONS = (15, 30, 45, 60)
+COMMON_ZONES = ("UTC", "America/Los_Angeles", "America/Denver", "America/Chicago",
+                "America/New_York", "America/Sao_Paulo", "Europe/London", "Europe/Berlin",
+                "Africa/Lagos", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo",
+                "Australia/Sydney")  # fmt: skip
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+                    "X-Frame-Options": "DENY", "Cache-Control": "no-store"}  # fmt: skip
+
+
+def templates() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.PackageLoader("bot", "templates"), autoescape=True)
+
+
+class PageProblem(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    share: Share
+    claims: LinkClaims
+    owner: User
+    token: str
+
+
+def _render(request: web.Request, name: str, status: int = 200, **values: Any) -> web.Response:
+    body = request.app[TEMPLATES].get_template(name).render(**values)
+    return web.Response(
+        text=body, status=status, content_type="text/html", headers=SECURITY_HEADERS
+    )
+
+
+async def _open(services: Services, share_id: str, token: str) -> Opened:
+    try:
+        claims = services.links.verify(token, services.clock.now())
+    except LinkError as problem:
+        raise PageProblem(403, str(problem)) from None
+    if claims.share_id != share_id or claims.audience == "ics":
+        raise PageProblem(403, "This link is not valid. Ask for a fresh one with /share.")
+    share = await services.store.get_share(share_id)
+    owner = await services.store.get_user(share.sharer_uid) if share else None
+    connection = await services.store.get_connection(share.sharer_uid) if share else None
+    if share is None or owner is None:
+        raise PageProblem(404, "This share no longer exists. Ask for a fresh one with /share.")
+    if connection is None or connection.generation != claims.generation:
+        raise PageProblem(
+            410,
+            f"{owner.name} has disconnected that calendar, so this link no "
+            "longer works. Ask them for a fresh /share.",
+        )
+    return Opened(share, claims, owner, token)
+
+
+def _zone(name: str | None, fallback: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else ZoneInfo(fallback)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(fallback)
+
+
+def _csrf(services: Services, nonce: str, share_id: str) -> str:
+    return services.links.tag("csrf", f"{nonce}:{share_id}")
+
+
+async def _week(services: Services, opened: Opened, zone: ZoneInfo, minutes: int) -> list[Any]:
+    share, owner = opened.share, opened.owner
+    now = services.clock.now()
+    start, end = max(utc(share.window_start), utc(now)), utc(share.window_end)
+    connection = await services.store.get_connection(owner.uid)
+    assert connection is not None
+    try:
+        result = (await services.calendar.free_busy([connection], start, end))[owner.uid]
+    except CalendarError:
+        raise PageProblem(
+            503, f"I couldn't reach {owner.name}'s calendar. Try again in a minute."
+        ) from None
+    if result.error is not None:
+        raise PageProblem(503, f"I couldn't read {owner.name}'s calendar. Try again in a minute.")
+    busy = merge(result.busy)
+    rules = SlotRules(length=timedelta(minutes=minutes), step=timedelta(minutes=30))
+    person = Person(owner.uid, ZoneInfo(owner.timezone), owner.working_hours, tuple(busy))
+    free = slots(free_time(person, start, end, rules), rules, now, ZoneInfo(owner.timezone))
+    days: dict[str, list[dict[str, Any]]] = {}
+    day = start.astimezone(zone).date()
+    while day <= (end - timedelta(microseconds=1)).astimezone(zone).date():
+        days[f"{day:%a} {day.day} {day:%b}"] = []
+        day += timedelta(days=1)
+    items = [(s, e, False) for s, e in free] + [(s, e, True) for s, e in busy]
+    for index, (s, e, is_busy) in enumerate(sorted(items)):
+        local, local_end = s.astimezone(zone), e.astimezone(zone)
+        label = f"{local:%H:%M}–{local_end:%H:%M}" if is_busy else f"{local:%H:%M}"
+        days.setdefault(f"{local:%a} {local.day} {local:%b}", []).append(
+            {"busy": is_busy, "label": label, "value": s.isoformat(), "id": index}
+        )
+    return [{"label": label, "entries": entries} for label, entries in days.items()]
+
+
+async def _page(
+    request: web.Request, opened: Opened, error: str | None = None, status: int = 200
+) -> web.Response:
+    services = request.app[RUNTIME].services
+    source = request.query if request.method == "GET" else await request.post()
+    audience_user = await services.store.get_user(opened.claims.audience)
+    fallback = audience_user.timezone if audience_user else opened.owner.timezone
+    zone = _zone(str(source.get("tz") or ""), fallback)
+    chosen = str(source.get("d", ""))
+    minutes = int(chosen) if chosen in {str(d) for d in DURATIONS} else 30
+    days = await _week(services, opened, zone, minutes)
+    nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    window = (
+        f"{opened.share.window_start.astimezone(zone):%a %d %b} and "
+        f"{opened.share.window_end.astimezone(zone):%a %d %b}"
+    )
+    response = _render(
+        request,
+        "book.html",
+        status=status,
+        owner=opened.owner,
+        share_id=opened.share.id,
+        token=opened.token,
+        csrf=_csrf(services, nonce, opened.share.id),
+        days=days,
+        zone=zone.key,
+        zones=sorted({*COMMON_ZONES, zone.key, opened.owner.timezone}),
+        duration=minutes,
+        durations=DURATIONS,
+        window=window,
+        error=error,
+        ask_booker=opened.claims.audience.startswith("group:"),
+        default_title=f"Meeting with {opened.owner.name}",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="Strict",
+        secure=services.settings.public_url.startswith("https://"),
+    )
+    return response
+
+
+@routes.get("/book/{share_id}")
+async def show(request: web.Request) -> web.Response:
+    services = request.app[RUNTIME].services
+    try:
+        opened = await _open(services, request.match_info["share_id"], request.query.get("t", ""))
+        return await _page(request, opened)
+    except PageProblem as problem:
+        return _render(request, "problem.html", status=problem.status, message=problem.message)
+
+
+@routes.post("/book/{share_id}")
+async def book(request: web.Request) -> web.Response:
+    services = request.app[RUNTIME].services
+    form = await request.post()
+    try:
+        opened = await _open(services, request.match_info["share_id"], str(form.get("t", "")))
+        nonce = request.cookies.get(CSRF_COOKIE, "")
+        expected = _csrf(services, nonce, opened.share.id)
+        if not nonce or not hmac.compare_digest(str(form.get("csrf", "")), expected):
+            raise PageProblem(403, "This form has expired. Reload the page and pick a time again.")
+    except PageProblem as problem:
+        return _render(request, "problem.html", status=problem.status, message=problem.message)
+    try:
+        slot = await _slot(services, opened, form)
+        booked = await booking.book(services, slot)
+    except UserError as problem:
+        return await _page(request, opened, error=problem.text, status=409)
+    reader = _zone(str(form.get("tz") or ""), slot.booker.timezone)
+    invite = booking.invite_for(services, booked, opened.owner, slot.booker)
+    return _render(
+        request,
+        "done.html",
+        title=booked.title,
+        owner=opened.owner,
+        when=both_zones(booked.start, booked.end, reader, ZoneInfo(opened.owner.timezone)),
+        links=links(invite, reader.key),
+        ics_url=booking.ics_url(services, booked),
+    )
+
+
+async def _slot(services: Services, opened: Opened, form: Any) -> booking.Slot:
+    try:
+        start = datetime.fromisoformat(str(form.get("start", "")))
+        minutes = int(str(form.get("d", "30")))
+    except ValueError:
+        raise UserError("Pick one of the free times first.") from None
+    if start.tzinfo is None or minutes not in DURATIONS:
+        raise UserError("Pick one of the free times first.")
+    audience = opened.claims.audience
+    booker_uid = (
+        str(form.get("booker", "")).strip().lower() if audience.startswith("group:") else audience
+    )
+    booker = await services.store.get_user(booker_uid) if booker_uid else None
+    if booker is None:
+        raise UserError("I don't know that chat user id; use the id you chat with.")
+    title = (
+        " ".join(str(form.get("title", "")).split())[:200] or f"Meeting with {opened.owner.name}"
+    )
+    share = opened.share
+    receiver_type: ReceiverType = "group" if share.conversation_type == "group" else "user"
+    receiver = share.conversation_id if receiver_type == "group" else booker.uid
+    return booking.Slot(
+        opened.owner,
+        booker,
+        start,
+        start + timedelta(minutes=minutes),
+        title,
+        share,
+        receiver,
+        receiver_type,
+    )
+
+
+@routes.get("/ics/{booking_id}.ics")
+async def ics_file(request: web.Request) -> web.Response:
+    services = request.app[RUNTIME].services
+    booking_id = request.match_info["booking_id"]
+    try:
+        claims = services.links.verify(request.query.get("t", ""), services.clock.now())
+    except LinkError as problem:
+        raise web.HTTPForbidden(text=str(problem)) from None
+    found = await services.store.get_booking(booking_id)
+    if claims.audience != "ics" or claims.share_id != booking_id or found is None:
+        raise web.HTTPNotFound(text="No such invite.")
+    owner = await services.store.get_user(found.owner_uid)
+    booker = await services.store.get_user(found.booker_uid)
+    assert owner is not None and booker is not None
+    invite = booking.invite_for(
+        services, found, owner, booker, cancelled=found.status == "cancelled"
+    )
+    return web.Response(
+        body=ics(invite).encode("utf-8"),
+        headers={
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="invite.ics"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

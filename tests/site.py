@@ -1,0 +1,57 @@
+"""A running bot (real app, real SQLite, frozen clock, recording transport) for page tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import aiohttp
+from aiohttp.test_utils import TestClient, TestServer, unused_port
+
+from bot.app import build_app
+from bot.config import StorageConfig, WebConfig
+from bot.messages import IncomingMessage
+from bot.runtime import RUNTIME, Runtime
+from tests.chat import TEST_CONFIG, meet
+from tests.fakes import FrozenClock, RecordingTransport
+
+
+@dataclass
+class Site:
+    client: TestClient[Any, Any]
+    runtime: Runtime
+    transport: RecordingTransport
+    clock: FrozenClock
+    base: str
+
+    async def say(self, message: IncomingMessage) -> None:
+        await self.runtime.dispatcher.dispatch(message)
+        await self.runtime.services.outbox.flush()
+
+    def local(self, url: str) -> str:
+        """A link the bot sent, as a path on this test server."""
+        parsed = urlparse(url)
+        return f"{parsed.path}?{parsed.query}"
+
+
+@asynccontextmanager
+async def running_site(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Site]:
+    port = unused_port()
+    base = f"http://127.0.0.1:{port}"
+    config = replace(
+        TEST_CONFIG,
+        storage=StorageConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'site.db'}"),
+        web=WebConfig(host="127.0.0.1", port=port, public_url=base),
+    )
+    transport = RecordingTransport()
+    app = build_app(config, lambda app: transport, clock=clock)
+    server = TestServer(app, host="127.0.0.1", port=port)
+    async with TestClient(server, cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+        runtime = app[RUNTIME]
+        await meet(runtime.services.store, "alice", "America/New_York")
+        await meet(runtime.services.store, "bob", "Europe/Berlin")
+        yield Site(client, runtime, transport, clock, base)

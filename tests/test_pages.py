@@ -1,0 +1,156 @@
+"""The booking page and .ics endpoint over real HTTP."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from bot.cards import INVITE_TYPE
+from bot.messages import Conversation, IncomingMessage, Sender
+from tests.fakes import FrozenClock
+from tests.site import Site, running_site
+
+WED_9_NY = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+
+
+def message(text: str, sender: str, to: str = "calbot", msg_id: str = "m1") -> IncomingMessage:
+    return IncomingMessage(
+        msg_id,
+        Sender(sender, sender.capitalize()),
+        Conversation("user", to),
+        text,
+        datetime(2026, 11, 24, 15, tzinfo=UTC),
+    )
+
+
+@pytest.fixture
+async def site(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Site]:
+    async with running_site(tmp_path, clock) as running:
+        yield running
+
+
+async def share_link(site: Site) -> str:
+    await site.say(message("/share @bob", "alice"))
+    return site.local(site.transport.sent[0].data["customData"]["bookingUrl"])
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert match is not None
+    return match.group(1)
+
+
+def token_of(link: str) -> str:
+    return link.split("t=", 1)[1]
+
+
+async def test_opening_the_link_shows_free_times_and_books_nothing(site: Site) -> None:
+    link = await share_link(site)
+    response = await site.client.get(link + "&tz=Europe/Berlin")
+    page = await response.text()
+    assert response.status == 200
+    assert "Book time with Alice" in page and "Europe/Berlin" in page
+    assert 'value="2026-11-25T14:00:00+00:00"' in page  # Wed 09:00 New York is offered
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert await site.runtime.services.store.upcoming_bookings("alice", site.clock.now()) == []
+
+
+async def test_booking_with_a_post_creates_the_event_and_the_invite(site: Site) -> None:
+    link = await share_link(site)
+    page = await (await site.client.get(link + "&tz=Europe/Berlin")).text()
+    response = await site.client.post(
+        link.split("?")[0],
+        data={
+            "t": token_of(link),
+            "csrf": csrf_of(page),
+            "start": WED_9_NY.isoformat(),
+            "d": "45",
+            "tz": "Europe/Berlin",
+            "title": "Design <review> & more",
+        },
+    )
+    done = await response.text()
+    assert response.status == 200
+    assert "Booked: “Design &lt;review&gt; &amp; more”" in done  # autoescaped
+    assert "Wed 25 Nov 2026, 15:00–15:45 CET (09:00–09:45 EST)" in done
+    busy = await site.runtime.services.store.local_busy(
+        ["alice"], WED_9_NY, WED_9_NY + timedelta(hours=1)
+    )
+    assert busy["alice"] == [(WED_9_NY, WED_9_NY + timedelta(minutes=45))]
+    await site.runtime.services.outbox.flush()
+    [invite] = [m for m in site.transport.sent if m.type == INVITE_TYPE]
+    assert (invite.receiver, invite.on_behalf_of) == ("bob", "alice")
+    ics_path = site.local(re.search(r'href="([^"]+\.ics\?t=[^"]+)"', done).group(1))  # type: ignore[union-attr]
+    ics_response = await site.client.get(ics_path)
+    assert ics_response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert ics_response.headers["X-Content-Type-Options"] == "nosniff"
+    [event] = Calendar.from_ical(await ics_response.text()).walk("VEVENT")
+    assert str(event["summary"]) == "Design <review> & more"
+    assert event.decoded("dtstart") == WED_9_NY
+
+
+async def test_a_post_without_the_csrf_token_books_nothing(site: Site) -> None:
+    link = await share_link(site)
+    await site.client.get(link)
+    response = await site.client.post(
+        link.split("?")[0],
+        data={"t": token_of(link), "csrf": "0" * 64, "start": WED_9_NY.isoformat(), "d": "30"},
+    )
+    assert response.status == 403
+    assert "This form has expired" in await response.text()
+    assert await site.runtime.services.store.upcoming_bookings("alice", site.clock.now()) == []
+
+
+async def test_a_taken_slot_reshows_the_page_with_the_reason(site: Site) -> None:
+    link = await share_link(site)
+    page = await (await site.client.get(link)).text()
+    form = {"t": token_of(link), "csrf": csrf_of(page), "start": WED_9_NY.isoformat(), "d": "30"}
+    assert (await site.client.post(link.split("?")[0], data=form)).status == 200
+    again = await site.client.post(link.split("?")[0], data=form)
+    assert again.status == 409
+    assert "That slot was just taken." in await again.text()
+
+
+@pytest.mark.parametrize(
+    ("mangle", "status", "text"),
+    [
+        (lambda link: link[:-3] + "abc", 403, "This link is not valid."),
+        (lambda link: link.replace("t=", "t=x"), 403, "This link is"),
+        (lambda link: link.split("?")[0] + "?t=", 403, "This link is damaged."),
+    ],
+)
+async def test_forged_links_are_refused(site: Site, mangle: object, status: int, text: str) -> None:
+    link = await share_link(site)
+    response = await site.client.get(mangle(link))  # type: ignore[operator]
+    assert response.status == status
+    assert text in await response.text()
+
+
+async def test_expired_and_revoked_links_stop_working(site: Site) -> None:
+    link = await share_link(site)
+    site.clock.advance(days=8)
+    expired = await site.client.get(link)
+    assert expired.status == 403 and "This link has expired." in await expired.text()
+    site.clock.advance(days=-8)
+    await site.say(message("/disconnect", "alice", msg_id="m2"))
+    await site.say(message("/connect", "alice", msg_id="m3"))
+    revoked = await site.client.get(link)
+    assert revoked.status == 410
+    assert "Alice has disconnected that calendar" in await revoked.text()
+
+
+async def test_a_link_for_one_share_does_not_open_another(site: Site) -> None:
+    link = await share_link(site)
+    other = link.replace(link.split("/")[2].split("?")[0], "00000000-0000-0000-0000-000000000000")
+    response = await site.client.get(other)
+    assert response.status == 403
+
+
+async def test_ics_needs_its_own_valid_token(site: Site) -> None:
+    response = await site.client.get("/ics/whatever.ics?t=bad.token")
+    assert response.status == 403
