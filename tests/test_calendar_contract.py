@@ -10,14 +10,21 @@ import pytest
 from bot.calendar import CalendarProvider, EventDraft
 from bot.local_calendar import LocalCalendar
 from storage import Connection, SqlStore
+from tests.google_site import google_world
 
 T0 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["local"])
+@pytest.fixture(params=["local", "google"])
 async def provider_with_owners(
     request: pytest.FixtureRequest, store: SqlStore
 ) -> AsyncIterator[tuple[CalendarProvider, Connection, Connection]]:
+    if request.param == "google":
+        async with google_world(store) as world:
+            ana = await world.connect(store, "ana", "ana@example.com", "Europe/Berlin")
+            ben = await world.connect(store, "ben", "ben@other.test", "America/New_York")
+            yield world.provider, ana, ben
+        return
     await store.ensure_user("ana", "Ana", "Europe/Berlin")
     await store.ensure_user("ben", "Ben", "America/New_York")
     ana = await store.save_connection("ana", "local", "ana", None)
@@ -39,7 +46,7 @@ async def test_created_events_show_up_as_busy_for_their_owner_only(
     provider_with_owners: tuple[CalendarProvider, Connection, Connection],
 ) -> None:
     provider, ana, ben = provider_with_owners
-    created = await provider.create_event(ana, _draft("b1e2", T0))
+    created = await provider.create_event(ana, _draft("b1e2f", T0))
     assert not created.already_existed
     busy = await provider.free_busy([ana, ben], T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     assert busy["ana"].busy == ((T0, T0 + timedelta(minutes=30)),)
@@ -62,8 +69,8 @@ async def test_free_busy_returns_only_the_window_and_only_start_end(
     provider_with_owners: tuple[CalendarProvider, Connection, Connection],
 ) -> None:
     provider, ana, _ = provider_with_owners
-    await provider.create_event(ana, _draft("early", T0 - timedelta(days=2)))
-    await provider.create_event(ana, _draft("inside", T0))
+    await provider.create_event(ana, _draft("e0a1b", T0 - timedelta(days=2)))
+    await provider.create_event(ana, _draft("i0c1d", T0))
     busy = await provider.free_busy([ana], T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     assert busy["ana"].busy == ((T0, T0 + timedelta(minutes=30)),)
     assert all(len(interval) == 2 for interval in busy["ana"].busy)
@@ -73,9 +80,9 @@ async def test_deleted_events_free_the_time(
     provider_with_owners: tuple[CalendarProvider, Connection, Connection],
 ) -> None:
     provider, ana, _ = provider_with_owners
-    await provider.create_event(ana, _draft("gone", T0))
-    assert await provider.delete_event(ana, "gone")
-    assert not await provider.delete_event(ana, "gone")
+    await provider.create_event(ana, _draft("g0e1f", T0))
+    assert await provider.delete_event(ana, "g0e1f")
+    assert not await provider.delete_event(ana, "g0e1f")
     busy = await provider.free_busy([ana], T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     assert busy["ana"].busy == ()
 

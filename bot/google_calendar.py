@@ -1,0 +1,285 @@
+"""Google Calendar as a CalendarProvider: free/busy and events on the primary calendar only.
+
+google-api-python-client is synchronous, so each call runs in a worker thread with its own
+httplib2 connection (they are not thread-safe) and a socket timeout. Retries are ours: capped
+exponential backoff with full jitter for 429, 403 rate limits, 5xx and network errors; other
+errors are permanent. Access tokens are refreshed single-flight per user; `invalid_grant` marks
+the connection for reconnecting and tells the user once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+from google.auth.transport.requests import Request as AuthRequest
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from bot.availability import utc
+from bot.calendar import BusyResult, CalendarError, CreatedEvent, EventDraft
+from bot.config import GoogleConfig
+from bot.tokens import TokenError, TokenVault
+from storage.records import Connection
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+SOCKET_TIMEOUT = 10.0
+FREEBUSY_BATCH = 50
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+Reconnect = Callable[[Connection], Awaitable[None]]
+
+
+class GoogleCalendar:
+    name = "google"
+
+    def __init__(
+        self,
+        config: GoogleConfig,
+        store: Store,
+        vault: TokenVault,
+        on_reconnect: Reconnect,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+        timeout: float = SOCKET_TIMEOUT,
+    ) -> None:
+        self._timeout = timeout
+        self._config = config
+        self._store = store
+        self._vault = vault
+        self._on_reconnect = on_reconnect
+        self._sleep = sleep
+        self._jitter = jitter
+        self._credentials: dict[tuple[str, int], Credentials] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # CalendarProvider ----------------------------------------------------------------------------
+    async def free_busy(
+        self, owners: Sequence[Connection], start: datetime, end: datetime
+    ) -> dict[str, BusyResult]:
+        results: dict[str, BusyResult] = {}
+        for offset in range(0, len(owners), FREEBUSY_BATCH):
+            chunk = owners[offset : offset + FREEBUSY_BATCH]
+            results.update(await self._free_busy_chunk(chunk, start, end))
+        return results
+
+    async def _free_busy_chunk(
+        self, chunk: Sequence[Connection], start: datetime, end: datetime
+    ) -> dict[str, BusyResult]:
+        results: dict[str, BusyResult] = {}
+        if len(chunk) > 1:
+            # One query for the whole group, with the first member's token; calendars it may
+            # not see (another domain, not shared) are asked again with their owner's token.
+            ids = {owner.account: owner for owner in chunk}
+            try:
+                answer = await self._query(chunk[0], start, end, list(ids))
+                for calendar_id, owner in ids.items():
+                    entry = answer.get(calendar_id)
+                    if entry is not None and not entry.get("errors"):
+                        results[owner.uid] = _busy(entry)
+            except CalendarError as problem:
+                if problem.reconnect:
+                    raise
+        for owner in chunk:
+            if owner.uid not in results:
+                results[owner.uid] = await self._own_free_busy(owner, start, end)
+        return results
+
+    async def _own_free_busy(self, owner: Connection, start: datetime, end: datetime) -> BusyResult:
+        answer = await self._query(owner, start, end, ["primary"])
+        entry = answer.get("primary") or (next(iter(answer.values())) if len(answer) == 1 else None)
+        if entry is None or entry.get("errors"):
+            reasons = ", ".join(e.get("reason", "?") for e in (entry or {}).get("errors", []))
+            return BusyResult(
+                (), error=f"Google could not read the calendar ({reasons or 'no answer'})"
+            )
+        return _busy(entry)
+
+    async def _query(
+        self, owner: Connection, start: datetime, end: datetime, ids: list[str]
+    ) -> dict[str, Any]:
+        body = {
+            "timeMin": _rfc3339(start),
+            "timeMax": _rfc3339(end),
+            "items": [{"id": calendar_id} for calendar_id in ids],
+        }
+        answer = await self._call(owner, lambda api: api.freebusy().query(body=body))
+        calendars: dict[str, Any] = answer.get("calendars", {})
+        return calendars
+
+    async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
+        body = {
+            "id": draft.event_id,
+            "summary": draft.title,
+            "description": draft.description,
+            "start": {"dateTime": _rfc3339(draft.start), "timeZone": draft.timezone},
+            "end": {"dateTime": _rfc3339(draft.end), "timeZone": draft.timezone},
+            "attendees": [{"email": email} for email in draft.attendee_emails],
+            "transparency": "opaque",
+            "extendedProperties": {"private": {"calbot": draft.event_id}},
+        }
+        try:
+            created = await self._call(
+                owner,
+                lambda api: api.events().insert(
+                    calendarId="primary",
+                    body=body,
+                    sendUpdates="all" if draft.attendee_emails else "none",
+                ),
+            )
+        except _Duplicate:
+            # The id exists: a retry after a lost answer, or a second attempt. Ours if it is live.
+            existing = await self._call(
+                owner, lambda api: api.events().get(calendarId="primary", eventId=draft.event_id)
+            )
+            if existing.get("status") == "cancelled":
+                raise CalendarError("that event was deleted in Google Calendar") from None
+            return CreatedEvent(draft.event_id, existing.get("htmlLink"), already_existed=True)
+        return CreatedEvent(created["id"], created.get("htmlLink"))
+
+    async def delete_event(self, owner: Connection, event_id: str) -> bool:
+        try:
+            await self._call(
+                owner,
+                lambda api: api.events().delete(
+                    calendarId="primary", eventId=event_id, sendUpdates="all"
+                ),
+            )
+        except _Gone:
+            return False
+        return True
+
+    async def calendar_timezone(self, owner: Connection) -> str | None:
+        answer = await self._call(owner, lambda api: api.settings().get(setting="timezone"))
+        value = answer.get("value")
+        return str(value) if value else None
+
+    # Calls, retries, tokens ---------------------------------------------------------------------
+    async def _call(self, owner: Connection, make: Callable[[Any], Any]) -> dict[str, Any]:
+        refreshed_after_401 = False
+        for attempt in range(MAX_ATTEMPTS):
+            credentials = await self._fresh_credentials(owner)
+            try:
+                answer: dict[str, Any] = await asyncio.to_thread(self._execute, credentials, make)
+                return answer
+            except HttpError as error:
+                status, reason = error.status_code, _reason(error)
+                if status == 409:
+                    raise _Duplicate() from None
+                if status in (404, 410):
+                    raise _Gone() from None
+                if status == 401 and not refreshed_after_401:
+                    refreshed_after_401 = True
+                    self._credentials.pop((owner.uid, owner.generation), None)
+                    continue
+                retryable = (
+                    status == 429 or status >= 500 or (status == 403 and reason in RATE_REASONS)
+                )
+                if not retryable:
+                    raise CalendarError(f"Google refused the request ({status} {reason})") from None
+                problem = f"{status} {reason}"
+            except google.auth.exceptions.RefreshError as error:
+                await self._refresh_failed(owner, error)
+            except (TimeoutError, ConnectionError, OSError, httplib2.HttpLib2Error) as error:
+                problem = f"network: {error!r}"
+            if attempt + 1 < MAX_ATTEMPTS:
+                delay = self._jitter() * min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+                log.info("Google call failed (%s); retry %d in %.2fs", problem, attempt + 1, delay)
+                await self._sleep(delay)
+        raise CalendarError(f"Google Calendar is not answering ({problem})")
+
+    def _execute(self, credentials: Credentials, make: Callable[[Any], Any]) -> Any:
+        http = google_auth_httplib2.AuthorizedHttp(
+            credentials, http=httplib2.Http(timeout=self._timeout)
+        )
+        api = build(
+            "calendar",
+            "v3",
+            http=http,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options={"api_endpoint": self._config.api_base.rstrip("/") + "/calendar/v3/"},
+        )
+        return make(api).execute(num_retries=0)
+
+    async def _fresh_credentials(self, owner: Connection) -> Credentials:
+        key = (owner.uid, owner.generation)
+        async with self._locks.setdefault(owner.uid, asyncio.Lock()):
+            credentials = self._credentials.get(key)
+            if credentials is None:
+                credentials = self._build_credentials(owner)
+                self._credentials[key] = credentials
+            if not credentials.valid:
+                try:
+                    await asyncio.to_thread(credentials.refresh, AuthRequest())
+                except google.auth.exceptions.RefreshError as error:
+                    await self._refresh_failed(owner, error)
+                except google.auth.exceptions.TransportError as error:
+                    raise CalendarError(f"Google sign-in is not answering ({error})") from None
+            return credentials
+
+    def _build_credentials(self, owner: Connection) -> Credentials:
+        if owner.token is None:
+            raise CalendarError("no Google token stored", reconnect=True)
+        try:
+            secret = self._vault.open(owner.uid, owner.token)
+        except TokenError as problem:
+            raise CalendarError(str(problem), reconnect=True) from None
+        # scopes=None: sending the requested scopes on refresh breaks partial grants.
+        return Credentials(  # type: ignore[no-untyped-call]
+            token=None,
+            refresh_token=secret["refresh_token"],
+            token_uri=self._config.token_uri,
+            client_id=self._config.client_id,
+            client_secret=self._config.client_secret,
+            scopes=None,
+        )
+
+    async def _refresh_failed(self, owner: Connection, error: Exception) -> None:
+        retryable = getattr(error, "retryable", False)
+        if retryable:
+            raise CalendarError(f"Google sign-in is not answering ({error})") from None
+        self._credentials.pop((owner.uid, owner.generation), None)
+        await self._store.set_connection_status(owner.uid, "needs_reconnect")
+        await self._on_reconnect(owner)
+        raise CalendarError("Google no longer accepts this connection", reconnect=True) from None
+
+
+class _Duplicate(Exception):
+    pass
+
+
+class _Gone(Exception):
+    pass
+
+
+def _reason(error: HttpError) -> str:
+    details = getattr(error, "error_details", None)
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        return str(details[0].get("reason", ""))
+    return str(getattr(error, "reason", ""))
+
+
+def _busy(entry: dict[str, Any]) -> BusyResult:
+    return BusyResult(tuple((_parse(b["start"]), _parse(b["end"])) for b in entry.get("busy", [])))
+
+
+def _parse(text: str) -> datetime:
+    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def _rfc3339(moment: datetime) -> str:
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
