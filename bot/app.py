@@ -6,23 +6,28 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 from aiohttp import web
 
-from bot import booking, pages
-from bot.calendar import CalendarProvider
+from bot import booking, connect_pages, pages
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError
+from bot.connect_pages import connect_link
 from bot.context import BotSettings, Services
 from bot.dispatcher import Dispatcher
+from bot.google_calendar import GoogleCalendar
 from bot.links import LinkSigner
 from bot.local_calendar import LocalCalendar
+from bot.messages import text_message
 from bot.outbox import Outbox, Transport
 from bot.routing import Catalog
 from bot.runtime import RUNTIME, Runtime
+from bot.tokens import TokenVault
 from bot.web import routes
 from handlers import ROUTERS
 from storage import Store, open_store
+from storage.records import Connection
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +47,38 @@ def build_services(config: Config, store: Store, transport: Transport, clock: Cl
     )
     if not config.security.secret_key:
         raise ConfigError("[security] secret_key is empty; it signs booking links")
-    return Services(
+    outbox = Outbox(store, transport, clock)
+    links = LinkSigner(config.security.secret_key)
+    vault = TokenVault(config.security.token_keys) if config.security.token_keys else None
+    services = Services(
         store=store,
         clock=clock,
-        outbox=Outbox(store, transport, clock),
+        outbox=outbox,
         settings=settings,
         catalog=Catalog.build(ROUTERS),
-        calendar=_calendar(config, store),
-        links=LinkSigner(config.security.secret_key),
+        calendar=LocalCalendar(store),
+        links=links,
+        vault=vault,
     )
+    if config.calendar.provider == "google":
+        if vault is None:
+            raise ConfigError("[security] token_keys is empty; Google tokens must be encrypted")
+
+        async def ask_to_reconnect(owner: Connection) -> None:
+            # Keyed by generation: one message per lost connection, however often it fails.
+            await outbox.post(
+                f"reconnect:{owner.uid}:{owner.generation}",
+                text_message(
+                    owner.uid,
+                    "user",
+                    "I lost access to your Google Calendar (it was revoked or expired). "
+                    f"Connect it again here: {connect_link(services, owner.uid)}",
+                ),
+            )
+
+        google = GoogleCalendar(config.google, store, vault, ask_to_reconnect)
+        services = replace(services, calendar=google)
+    return services
 
 
 async def _sweep_holds(services: Services, every_seconds: float = 60.0) -> None:
@@ -65,12 +93,6 @@ async def _sweep_holds(services: Services, every_seconds: float = 60.0) -> None:
         await asyncio.sleep(every_seconds)
 
 
-def _calendar(config: Config, store: Store) -> CalendarProvider:
-    if config.calendar.provider == "local":
-        return LocalCalendar(store)
-    raise ConfigError("[calendar] provider 'google' is not available in this build yet")
-
-
 def build_app(
     config: Config, transport_factory: TransportFactory, clock: Clock | None = None
 ) -> web.Application:
@@ -80,6 +102,7 @@ def build_app(
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.add_routes(routes)
     app.add_routes(pages.routes)
+    app.add_routes(connect_pages.routes)
     app[pages.TEMPLATES] = pages.templates()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from bot.messages import IncomingMessage, OutgoingMessage, text_message
 from bot.outbox import Outbox
 from bot.routing import Catalog
 from bot.timeparse import ParsedTime, Prefs, parse
+from bot.tokens import TokenVault
 from storage.records import User
 from storage.store import Store
 
@@ -37,6 +38,7 @@ class Services:
     catalog: Catalog
     calendar: CalendarProvider
     links: LinkSigner
+    vault: TokenVault | None = None  # seals calendar tokens; only providers with tokens need it
 
 
 @dataclass(slots=True)

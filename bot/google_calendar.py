@@ -24,6 +24,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from bot import google_oauth
 from bot.availability import utc
 from bot.calendar import BusyResult, CalendarError, CreatedEvent, EventDraft
 from bot.config import GoogleConfig
@@ -166,6 +167,17 @@ class GoogleCalendar:
         answer = await self._call(owner, lambda api: api.settings().get(setting="timezone"))
         value = answer.get("value")
         return str(value) if value else None
+
+    async def revoke(self, owner: Connection) -> None:
+        self._credentials.pop((owner.uid, owner.generation), None)
+        if owner.token is None:
+            return
+        try:
+            secret = self._vault.open(owner.uid, owner.token)
+            if not await google_oauth.revoke(self._config, secret["refresh_token"]):
+                log.warning("Google did not confirm revoking %s's token", owner.uid)
+        except (TokenError, google_oauth.OAuthError) as problem:
+            log.warning("could not revoke %s's Google token: %s", owner.uid, problem)
 
     # Calls, retries, tokens ---------------------------------------------------------------------
     async def _call(self, owner: Connection, make: Callable[[Any], Any]) -> dict[str, Any]:

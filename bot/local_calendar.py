@@ -36,3 +36,6 @@ class LocalCalendar:
     async def calendar_timezone(self, owner: Connection) -> str | None:
         user = await self._store.get_user(owner.uid)
         return user.timezone if user else None
+
+    async def revoke(self, owner: Connection) -> None:
+        return None  # nothing was granted: the calendar lives in our own database

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.connect_pages import connect_link
 from bot.context import Context
 from bot.errors import UsageError, UserError
 from bot.routing import Router
@@ -25,8 +26,13 @@ def parse_no_args(ctx: Context, args: str) -> NoArgs:
 @router.command("/connect", usage="/connect", parse=parse_no_args)
 async def connect(ctx: Context, request: NoArgs) -> None:
     """Connect your calendar so you can share your free time and be booked."""
-    if ctx.calendar.name != "local":
-        raise UserError("Connecting this calendar provider from chat is not available yet.")
+    if ctx.calendar.name == "google":
+        link = connect_link(ctx.services, ctx.user.uid)
+        await ctx.reply(
+            f"Open your personal page to connect Google Calendar (valid for an hour, "
+            f"don't share it): {link}"
+        )
+        return
     existing = await ctx.store.get_connection(ctx.user.uid)
     if existing is not None and existing.status == "active":
         await ctx.reply("Your calendar is already connected. /share sends your free time.")
@@ -41,6 +47,9 @@ async def connect(ctx: Context, request: NoArgs) -> None:
 @router.command("/disconnect", usage="/disconnect", parse=parse_no_args)
 async def disconnect(ctx: Context, request: NoArgs) -> None:
     """Disconnect your calendar; booking links you shared stop working."""
+    connection = await ctx.store.get_connection(ctx.user.uid)
+    if connection is not None:
+        await ctx.calendar.revoke(connection)
     if not await ctx.store.delete_connection(ctx.user.uid):
         raise UserError("You have no calendar connected. /connect links one.")
     await ctx.reply(

@@ -116,4 +116,16 @@ class LocalEvent:
     end: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class OAuthState:
+    state: str
+    uid: str
+    verifier: str
+    browser_hash: str
+    status: str  # started -> exchanged -> done (or failed)
+    account: str | None
+    sealed: bytes | None
+    created_at: datetime
+
+
 ACTIVE_BOOKING_STATES = ("held", "confirmed")

@@ -20,6 +20,7 @@ from storage.records import (
     LocalEvent,
     NewBooking,
     NewShare,
+    OAuthState,
     OutboxItem,
     Share,
     User,
@@ -31,6 +32,7 @@ from storage.tables import (
     connection_generations,
     connections,
     local_events,
+    oauth_states,
     outbox,
     processed_messages,
     shares,
@@ -550,6 +552,62 @@ class SqlStore:
             for row in rows:
                 busy[row.owner_uid].append((row.start_utc, row.end_utc))
         return busy
+
+    # OAuth attempts -----------------------------------------------------------------------------
+    async def create_oauth_state(self, state: OAuthState) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                oauth_states.insert().values(
+                    state=state.state,
+                    uid=state.uid,
+                    verifier=state.verifier,
+                    browser_hash=state.browser_hash,
+                    status=state.status,
+                    account=state.account,
+                    sealed=state.sealed,
+                    created_at=state.created_at,
+                )
+            )
+
+    async def get_oauth_state(self, state: str) -> OAuthState | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(sa.select(oauth_states).where(oauth_states.c.state == state))
+            ).first()
+        if row is None:
+            return None
+        return OAuthState(
+            row.state,
+            row.uid,
+            row.verifier,
+            row.browser_hash,
+            row.status,
+            row.account,
+            row.sealed,
+            row.created_at,
+        )
+
+    async def advance_oauth_state(
+        self,
+        state: str,
+        from_status: str,
+        to_status: str,
+        *,
+        account: str | None = None,
+        sealed: bytes | None = None,
+    ) -> bool:
+        values: dict[str, Any] = {"status": to_status}
+        if account is not None:
+            values["account"] = account
+        if sealed is not None:
+            values["sealed"] = sealed
+        async with self._write() as conn:
+            result = await conn.execute(
+                oauth_states.update()
+                .where(oauth_states.c.state == state, oauth_states.c.status == from_status)
+                .values(**values)
+            )
+        return result.rowcount == 1
 
     async def close(self) -> None:
         await self._engine.dispose()

@@ -12,6 +12,7 @@ from storage.records import (
     LocalEvent,
     NewBooking,
     NewShare,
+    OAuthState,
     OutboxItem,
     Share,
     User,
@@ -125,5 +126,20 @@ class Store(Protocol):
     async def local_busy(
         self, owner_uids: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[tuple[datetime, datetime]]]: ...
+
+    # OAuth attempts
+    async def create_oauth_state(self, state: OAuthState) -> None: ...
+    async def get_oauth_state(self, state: str) -> OAuthState | None: ...
+    async def advance_oauth_state(
+        self,
+        state: str,
+        from_status: str,
+        to_status: str,
+        *,
+        account: str | None = None,
+        sealed: bytes | None = None,
+    ) -> bool:
+        """Compare-and-swap, so a state can be used once."""
+        ...
 
     async def close(self) -> None: ...

@@ -131,3 +131,17 @@ local_events = sa.Table(
     sa.Column("end_utc", UTCDateTime, nullable=False),
     sa.Index("ix_local_events_owner_start", "owner_uid", "start_utc"),
 )
+
+# One row per OAuth attempt: single use, bound to the browser that started it, short-lived.
+oauth_states = sa.Table(
+    "oauth_states",
+    metadata,
+    sa.Column("state", sa.String(64), primary_key=True),
+    sa.Column("uid", sa.String(100), nullable=False),
+    sa.Column("verifier", sa.String(128), nullable=False),
+    sa.Column("browser_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("account", sa.String(320), nullable=True),
+    sa.Column("sealed", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

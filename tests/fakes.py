@@ -67,6 +67,9 @@ class UnreachableCalendar:
     async def calendar_timezone(self, owner: object) -> None:
         return None
 
+    async def revoke(self, owner: object) -> None:
+        return None
+
 
 class Crash(BaseException):
     """Stands in for the process dying: nothing in the bot catches a BaseException."""
@@ -97,3 +100,6 @@ class CrashAfterCreate:
 
     async def calendar_timezone(self, owner: Connection) -> str | None:
         return await self.inner.calendar_timezone(owner)
+
+    async def revoke(self, owner: Connection) -> None:
+        await self.inner.revoke(owner)

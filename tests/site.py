@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp.test_utils import TestClient, TestServer, unused_port
 
 from bot.app import build_app
-from bot.config import StorageConfig, WebConfig
+from bot.config import Config, StorageConfig, WebConfig
 from bot.messages import IncomingMessage
 from bot.runtime import RUNTIME, Runtime
 from tests.chat import TEST_CONFIG, meet
@@ -39,7 +39,9 @@ class Site:
 
 
 @asynccontextmanager
-async def running_site(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Site]:
+async def running_site(
+    tmp_path: Path, clock: FrozenClock, *, configure: Callable[[Config], Config] | None = None
+) -> AsyncIterator[Site]:
     port = unused_port()
     base = f"http://127.0.0.1:{port}"
     config = replace(
@@ -47,11 +49,14 @@ async def running_site(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Site
         storage=StorageConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'site.db'}"),
         web=WebConfig(host="127.0.0.1", port=port, public_url=base),
     )
+    if configure is not None:
+        config = configure(config)
     transport = RecordingTransport()
     app = build_app(config, lambda app: transport, clock=clock)
     server = TestServer(app, host="127.0.0.1", port=port)
     async with TestClient(server, cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
         runtime = app[RUNTIME]
-        await meet(runtime.services.store, "alice", "America/New_York")
-        await meet(runtime.services.store, "bob", "Europe/Berlin")
+        local = config.calendar.provider == "local"
+        await meet(runtime.services.store, "alice", "America/New_York", connected=local)
+        await meet(runtime.services.store, "bob", "Europe/Berlin", connected=local)
         yield Site(client, runtime, transport, clock, base)
