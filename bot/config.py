@@ -225,5 +225,11 @@ def require_real_mode(config: Config, source: str) -> None:
         if not value:
             env = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
             raise ConfigError(f"[{section}] {key} is missing in {source} (or set {env})")
+    if config.calendar.provider == "google" and not config.security.token_keys:
+        raise ConfigError(
+            f"[security] token_keys is missing in {source} (Google tokens are stored encrypted; "
+            'make one with: python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())")'
+        )
     if len(config.security.secret_key) < 32:
         raise ConfigError(f"[security] secret_key in {source} must be at least 32 characters")
