@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from bot import booking, connect_pages, pages
+from bot import booking, connect_pages, pages, webhook
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError
 from bot.connect_pages import connect_link
@@ -103,6 +103,7 @@ def build_app(
     app.add_routes(routes)
     app.add_routes(pages.routes)
     app.add_routes(connect_pages.routes)
+    app.add_routes(webhook.routes)
     app[pages.TEMPLATES] = pages.templates()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -115,6 +116,7 @@ def build_app(
         ]
         log.info("calbot ready on %s", config.web.public_url)
         yield
+        await app[RUNTIME].background.drain()  # let accepted webhooks finish before stopping
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -1,0 +1,192 @@
+"""CometChat's wire format: inbound payloads -> IncomingMessage, and the REST v3 client.
+
+The only module that knows CometChat's JSON. Inbound accepts the current webhook
+(`message_sent`, message under data.message), the legacy `after_message` and bot callbacks
+(message directly under data, maybe a `bot` field). The embedded hub speaks the same shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from bot.config import CometChatConfig
+from bot.messages import Conversation, IncomingMessage, OutgoingMessage, Sender
+from bot.outbox import DeliveryError
+
+log = logging.getLogger(__name__)
+
+MESSAGE_TRIGGERS = {"message_sent", "after_message", "user_mentioned"}
+PER_USER_PER_MINUTE = 30
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5, sock_read=10)
+
+
+class PayloadError(ValueError):
+    """The payload is not a CometChat message we can read (answered 400 or ignored)."""
+
+
+def message_of(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The message inside a webhook/bot-callback body, or None for events we do not handle."""
+    trigger = body.get("trigger")
+    data = body.get("data")
+    if not isinstance(data, Mapping):
+        raise PayloadError("data must be an object")
+    if trigger not in MESSAGE_TRIGGERS:
+        return None
+    message = data.get("message", data)
+    if not isinstance(message, Mapping):
+        raise PayloadError("data.message must be an object")
+    return message
+
+
+def incoming(message: Mapping[str, Any]) -> IncomingMessage | None:
+    """A text message as our value type; None for non-text messages (receipts, actions...)."""
+    if message.get("category") != "message" or message.get("type") != "text":
+        return None
+    try:
+        inner = message["data"]
+        text = inner["text"]
+        message_id = str(message["id"])
+        sender_uid = str(message["sender"]).lower()
+        receiver_type = message["receiverType"]
+        receiver = str(message["receiver"]).lower()
+    except (KeyError, TypeError):
+        raise PayloadError(
+            "a text message needs id, sender, receiver, receiverType and data.text"
+        ) from None
+    if not isinstance(text, str) or receiver_type not in ("user", "group"):
+        raise PayloadError("data.text must be a string and receiverType user or group")
+    entities = inner.get("entities") if isinstance(inner.get("entities"), Mapping) else {}
+    sender_entity = entities.get("sender", {}).get("entity", {}) if entities else {}
+    name = sender_entity.get("name") if isinstance(sender_entity, Mapping) else None
+    mentions_raw = inner.get("mentions") if isinstance(inner.get("mentions"), Mapping) else {}
+    mentions = {
+        str(uid).lower(): str(user.get("name", uid)) if isinstance(user, Mapping) else str(uid)
+        for uid, user in (mentions_raw or {}).items()
+    }
+    sent = message.get("sentAt")
+    sent_at = (
+        datetime.fromtimestamp(float(sent), UTC)
+        if isinstance(sent, int | float)
+        else datetime.now(UTC)
+    )
+    parent = message.get("parentId")
+    return IncomingMessage(
+        id=message_id,
+        sender=Sender(sender_uid, str(name or sender_uid)),
+        conversation=Conversation(receiver_type, receiver),
+        text=text,
+        sent_at=sent_at,
+        mentions=mentions,
+        parent_id=str(parent) if parent else None,
+    )
+
+
+def wire_body(message: OutgoingMessage) -> dict[str, Any]:
+    return {
+        "receiver": message.receiver,
+        "receiverType": message.receiver_type,
+        "category": message.category,
+        "type": message.type,
+        "data": dict(message.data),
+    }
+
+
+class CometChatError(DeliveryError):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        text: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+    ) -> None:
+        super().__init__(f"{status} {code}: {text}", retry_after=retry_after, permanent=permanent)
+        self.status = status
+        self.code = code
+
+
+class SendRate:
+    """At most `limit` sends per sender in any 60 s (CometChat's per-user message limit)."""
+
+    def __init__(
+        self, limit: int = PER_USER_PER_MINUTE, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit = limit
+        self._clock = clock
+        self._sent: dict[str, deque[float]] = {}
+
+    def wait_for(self, sender: str) -> float:
+        """Seconds to wait before `sender` may send; 0 means go (and it is counted)."""
+        now = self._clock()
+        window = self._sent.setdefault(sender, deque())
+        while window and now - window[0] >= 60:
+            window.popleft()
+        if len(window) >= self._limit:
+            return 60 - (now - window[0])
+        window.append(now)
+        return 0.0
+
+
+class CometChatClient:
+    """REST v3 sender: POST /messages on a user's behalf, POST /bots/{uid}/messages as the bot."""
+
+    def __init__(
+        self, config: CometChatConfig, session: aiohttp.ClientSession, rate: SendRate | None = None
+    ) -> None:
+        self._config = config
+        self._session = session
+        self._base = config.base_url()
+        self._rate = rate or SendRate()
+
+    async def send(self, message: OutgoingMessage) -> None:
+        sender = message.on_behalf_of or self._config.bot_uid
+        wait = self._rate.wait_for(sender)
+        if wait > 0:
+            raise CometChatError(
+                429, "LOCAL_RATE_LIMIT", f"{sender} is at 30 messages a minute", retry_after=wait
+            )
+        headers = {"apikey": self._config.api_key, "Accept": "application/json"}
+        if message.parent_id:
+            url = f"{self._base}/messages/{message.parent_id}/thread"
+            headers["onBehalfOf"] = sender
+        elif message.on_behalf_of:
+            url = f"{self._base}/messages"
+            headers["onBehalfOf"] = message.on_behalf_of
+        else:
+            url = f"{self._base}/bots/{self._config.bot_uid}/messages"
+        try:
+            async with self._session.post(
+                url, json=wire_body(message), headers=headers, timeout=REQUEST_TIMEOUT
+            ) as response:
+                if response.status < 300:
+                    return
+                raise await _error(response)
+        except (TimeoutError, aiohttp.ClientError) as problem:
+            raise CometChatError(0, "NETWORK", repr(problem)) from None
+
+
+async def _error(response: aiohttp.ClientResponse) -> CometChatError:
+    try:
+        envelope = await response.json(content_type=None)
+        error = envelope.get("error", {}) if isinstance(envelope, dict) else {}
+    except (ValueError, aiohttp.ContentTypeError):
+        error = {}
+    code = str(error.get("code", "UNKNOWN"))
+    text = str(error.get("message", response.reason or ""))
+    retry_after = None
+    if response.status == 429:
+        header = response.headers.get("Retry-After") or response.headers.get("retry-after")
+        try:
+            retry_after = float(header) if header else 1.0
+        except ValueError:
+            retry_after = 1.0
+    permanent = 400 <= response.status < 500 and response.status not in (408, 429)
+    return CometChatError(response.status, code, text, retry_after=retry_after, permanent=permanent)
