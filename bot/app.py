@@ -108,7 +108,8 @@ def build_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(config.storage.url)
-        services = build_services(config, store, transport_factory(app), clock or SystemClock())
+        transport = transport_factory(app)
+        services = build_services(config, store, transport, clock or SystemClock())
         app[RUNTIME] = Runtime(config, services, Dispatcher(services))
         tasks = [
             asyncio.create_task(services.outbox.run(), name="outbox-relay"),
@@ -125,6 +126,7 @@ def build_app(
         # Drain what is already due so a clean shutdown delivers what it accepted.
         with contextlib.suppress(Exception):
             await services.outbox.flush()
+        await transport.close()
         await store.close()
 
     app.cleanup_ctx.append(lifecycle)

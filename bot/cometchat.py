@@ -138,13 +138,14 @@ class SendRate:
 class CometChatClient:
     """REST v3 sender: POST /messages on a user's behalf, POST /bots/{uid}/messages as the bot."""
 
-    def __init__(
-        self, config: CometChatConfig, session: aiohttp.ClientSession, rate: SendRate | None = None
-    ) -> None:
+    def __init__(self, config: CometChatConfig, rate: SendRate | None = None) -> None:
         self._config = config
-        self._session = session
+        self._session = aiohttp.ClientSession()  # built inside the running loop (app start-up)
         self._base = config.base_url()
         self._rate = rate or SendRate()
+
+    async def close(self) -> None:
+        await self._session.close()
 
     async def send(self, message: OutgoingMessage) -> None:
         sender = message.on_behalf_of or self._config.bot_uid

@@ -26,6 +26,8 @@ class Transport(Protocol):
 
     async def send(self, message: OutgoingMessage) -> None: ...
 
+    async def close(self) -> None: ...
+
 
 class DeliveryError(Exception):
     def __init__(

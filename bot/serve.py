@@ -10,6 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import build_app
+from bot.cometchat import CometChatClient
 from bot.config import Config, SecurityConfig, StorageConfig, WebConfig, load_config
 from bot.demo import seed_demo
 from bot.messages import OutgoingMessage
@@ -24,6 +25,9 @@ class LogTransport:
 
     async def send(self, message: OutgoingMessage) -> None:
         log.info("to %s %s: %s", message.receiver_type, message.receiver, message.text)
+
+    async def close(self) -> None:
+        return None
 
 
 def demo_config(host: str, port: int, data_dir: Path) -> Config:
@@ -68,6 +72,12 @@ def run_demo(host: str, port: int, data_dir: Path) -> None:
 
 
 def run_real(config: Config) -> None:
-    raise SystemExit(
-        "calbot serve: the CometChat transport is not built yet (issue 7); use `calbot demo`."
+    def transport(_app: web.Application) -> Transport:
+        return CometChatClient(config.cometchat)
+
+    app = build_app(config, transport)
+    print(
+        f"calbot serving on {config.web.host}:{config.web.port}; CometChat webhook: "
+        f"{config.web.public_url}/cometchat/webhook"
     )
+    web.run_app(app, host=config.web.host, port=config.web.port, print=None)

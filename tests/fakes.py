@@ -40,6 +40,9 @@ class RecordingTransport:
         self.failures: list[DeliveryError] = []
         self.attempts = 0
 
+    async def close(self) -> None:
+        return None
+
     async def send(self, message: OutgoingMessage) -> None:
         self.attempts += 1
         if self.failures:

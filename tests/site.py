@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer, unused_port
 from bot.app import build_app
 from bot.config import Config, StorageConfig, WebConfig
 from bot.messages import IncomingMessage
+from bot.outbox import Transport
 from bot.runtime import RUNTIME, Runtime
 from tests.chat import TEST_CONFIG, meet
 from tests.fakes import FrozenClock, RecordingTransport
@@ -40,7 +41,11 @@ class Site:
 
 @asynccontextmanager
 async def running_site(
-    tmp_path: Path, clock: FrozenClock, *, configure: Callable[[Config], Config] | None = None
+    tmp_path: Path,
+    clock: FrozenClock,
+    *,
+    configure: Callable[[Config], Config] | None = None,
+    transport_factory: Callable[[Config], Transport] | None = None,
 ) -> AsyncIterator[Site]:
     port = unused_port()
     base = f"http://127.0.0.1:{port}"
@@ -52,7 +57,8 @@ async def running_site(
     if configure is not None:
         config = configure(config)
     transport = RecordingTransport()
-    app = build_app(config, lambda app: transport, clock=clock)
+    chosen: Transport = transport_factory(config) if transport_factory else transport
+    app = build_app(config, lambda app: chosen, clock=clock)
     server = TestServer(app, host="127.0.0.1", port=port)
     async with TestClient(server, cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
         runtime = app[RUNTIME]

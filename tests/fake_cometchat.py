@@ -1,0 +1,54 @@
+"""A local server that speaks CometChat's REST v3 (the send endpoints) for the real client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeCometChat:
+    api_key: str = "rest-key"
+    received: list[Received] = field(default_factory=list)
+    script: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    next_id: int = 1000
+
+    def fail(self, status: int, code: str, *, retry_after: str | None = None) -> None:
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        self.script.append(
+            (
+                status,
+                {"error": {"message": code.lower(), "code": code, "source": "chat-api"}},
+                headers,
+            )
+        )
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/messages", self._send)
+        app.router.add_post("/v3/bots/{uid}/messages", self._send)
+        app.router.add_post("/v3/messages/{parent}/thread", self._send)
+        return app
+
+    async def _send(self, request: web.Request) -> web.Response:
+        if request.headers.get("apikey") != self.api_key:
+            return web.json_response(
+                {"error": {"code": "AUTH_ERR_APIKEY_NOT_FOUND", "message": "bad key"}}, status=401
+            )
+        if self.script:
+            status, body, headers = self.script.pop(0)
+            return web.json_response(body, status=status, headers=headers)
+        body = await request.json()
+        self.received.append(Received(request.path, dict(request.headers), body))
+        self.next_id += 1
+        sender = request.headers.get("onBehalfOf") or request.match_info.get("uid", "")
+        return web.json_response({"data": {**body, "id": str(self.next_id), "sender": sender}})
