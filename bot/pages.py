@@ -127,6 +127,21 @@ async def _week(services: Services, opened: Opened, zone: ZoneInfo, minutes: int
     return [{"label": label, "entries": entries} for label, entries in days.items()]
 
 
+def _selected(chosen: object, days: list[Any]) -> str | None:
+    """The slot picked on the chat card, as the grid spells it (offsets may be written apart)."""
+    if not isinstance(chosen, str):
+        return None
+    try:
+        wanted = datetime.fromisoformat(chosen.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    for day in days:
+        for entry in day["entries"]:
+            if not entry["busy"] and datetime.fromisoformat(entry["value"]) == wanted:
+                return str(entry["value"])
+    return None
+
+
 async def _page(
     request: web.Request, opened: Opened, error: str | None = None, status: int = 200
 ) -> web.Response:
@@ -159,6 +174,7 @@ async def _page(
         window=window,
         error=error,
         ask_booker=opened.claims.audience.startswith("group:"),
+        selected=_selected(source.get("slot"), days),
         default_title=f"Meeting with {opened.owner.name}",
     )
     response.set_cookie(

@@ -12,22 +12,14 @@ from aiohttp import web
 from bot.app import build_app
 from bot.cometchat import CometChatClient
 from bot.config import Config, SecurityConfig, StorageConfig, WebConfig, load_config
-from bot.demo import seed_demo
-from bot.messages import OutgoingMessage
+from bot.demo import DEMO_GROUP, DEMO_USERS, seed_demo
+from bot.hub import Directory, Hub, HubTransport
+from bot.messages import IncomingMessage
 from bot.outbox import Transport
 from bot.runtime import RUNTIME
 
 log = logging.getLogger(__name__)
-
-
-class LogTransport:
-    """Prints what would be sent; the transport for a demo until the chat hub is in place."""
-
-    async def send(self, message: OutgoingMessage) -> None:
-        log.info("to %s %s: %s", message.receiver_type, message.receiver, message.text)
-
-    async def close(self) -> None:
-        return None
+STATIC = Path(__file__).parent / "static"
 
 
 def demo_config(host: str, port: int, data_dir: Path) -> Config:
@@ -53,21 +45,52 @@ def _demo_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def run_demo(host: str, port: int, data_dir: Path) -> None:
-    config = demo_config(host, port, data_dir)
+def build_demo_app(config: Config) -> web.Application:
+    """The embedded default: the bot, a socket.io chat hub, a web chat page and demo users."""
+    directory = Directory(
+        users={uid: name for uid, name, _ in DEMO_USERS},
+        groups={DEMO_GROUP[0]: (DEMO_GROUP[1], DEMO_GROUP[2])},
+    )
+    secret = secrets.token_urlsafe(32)
+    bot_uid = config.cometchat.bot_uid.lower()
+    hub = Hub(directory, bot_uid, secret)
+    transports: list[HubTransport] = []
 
-    def transport(_app: web.Application) -> Transport:
-        return LogTransport()
+    def transport(app: web.Application) -> Transport:
+        async def dispatch(message: IncomingMessage) -> None:
+            await app[RUNTIME].dispatcher.dispatch(message)
+
+        hub_url = f"http://127.0.0.1:{config.web.port}"
+        transports.append(HubTransport(hub_url, secret, bot_uid, dispatch))
+        return transports[-1]
 
     app = build_app(config, transport)
+    hub.attach(app)
+    page = (Path(__file__).parent / "templates" / "chat.html").read_text(encoding="utf-8")
 
-    async def seed(app: web.Application) -> None:
+    async def chat_page(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    app.router.add_get("/", chat_page)
+    app.router.add_static("/static/", STATIC)
+
+    async def start(app: web.Application) -> None:
         runtime = app[RUNTIME]
         added = await seed_demo(runtime.services.store, runtime.services.clock.now())
         log.info("demo users ready (%d busy events added)", added)
+        runtime.background.spawn(transports[-1].connect(), "hub-connect")
 
-    app.on_startup.append(seed)
-    print(f"calbot demo on {config.web.public_url} (health: {config.web.public_url}/healthz)")
+    app.on_startup.append(start)
+    return app
+
+
+def run_demo(host: str, port: int, data_dir: Path) -> None:
+    config = demo_config(host, port, data_dir)
+    app = build_demo_app(config)
+    print(
+        f"calbot demo: open {config.web.public_url}/ and pick a demo user "
+        "(alice, bob, carol, dave). Ctrl+C stops it."
+    )
     web.run_app(app, host=host, port=port, print=None)
 
 

@@ -1,0 +1,235 @@
+"""The embedded chat hub for `calbot demo`: a python-socketio server inside the process.
+
+Messages use CometChat's wire shape, so the bot reads them with bot.cometchat exactly as it
+reads webhooks, and connects as an ordinary socket.io client (HubTransport) that sends through
+the same Transport protocol as the CometChat REST client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import itertools
+import logging
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from bot.cometchat import incoming
+from bot.messages import IncomingMessage, OutgoingMessage
+from bot.outbox import DeliveryError
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+HISTORY = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    users: Mapping[str, str]  # uid -> name
+    groups: Mapping[str, tuple[str, tuple[str, ...]]]  # guid -> (name, member uids)
+
+
+class Hub:
+    def __init__(self, directory: Directory, bot_uid: str, bot_secret: str) -> None:
+        self.directory = directory
+        self.bot_uid = bot_uid
+        self._secret = bot_secret
+        self.sio = socketio.AsyncServer(async_mode="aiohttp")
+        self.messages: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self.sio.on("connect", self._connect)
+        self.sio.on("send", self._send)
+        self.sio.on("bot_send", self._bot_send)
+        self.sio.on("history", self._history)
+        self.sio.on("directory", self._directory)
+
+    def attach(self, app: web.Application) -> None:
+        self.sio.attach(app)
+
+    async def _connect(self, sid: str, environ: Any, auth: Any) -> None:
+        auth = auth if isinstance(auth, dict) else {}
+        if "bot" in auth:
+            if not hmac.compare_digest(str(auth["bot"]), self._secret):
+                raise socketio.exceptions.ConnectionRefusedError("bad bot secret")
+            await self.sio.save_session(sid, {"uid": self.bot_uid, "bot": True})
+            await self.sio.enter_room(sid, "bot")
+            return
+        uid = str(auth.get("uid", "")).lower()
+        if uid not in self.directory.users:
+            raise socketio.exceptions.ConnectionRefusedError(f"unknown user {uid!r}")
+        await self.sio.save_session(sid, {"uid": uid, "bot": False})
+        await self.sio.enter_room(sid, f"user:{uid}")
+        for guid, (_, members) in self.directory.groups.items():
+            if uid in members:
+                await self.sio.enter_room(sid, f"group:{guid}")
+
+    async def _directory(self, sid: str) -> dict[str, Any]:
+        return {
+            "users": dict(self.directory.users),
+            "bot": self.bot_uid,
+            "groups": {
+                g: {"name": n, "members": list(m)} for g, (n, m) in self.directory.groups.items()
+            },
+        }
+
+    async def _history(self, sid: str) -> list[dict[str, Any]]:
+        uid = (await self.sio.get_session(sid))["uid"]
+        return [m for m in self.messages if self._visible(m, uid)]
+
+    async def _send(self, sid: str, data: Any) -> dict[str, Any]:
+        session = await self.sio.get_session(sid)
+        if not isinstance(data, dict):
+            return {"error": "send {receiver, receiverType, text}"}
+        text, receiver = data.get("text"), str(data.get("receiver", "")).lower()
+        kind = str(data.get("receiverType", ""))
+        if not isinstance(text, str) or not text.strip():
+            return {"error": "Type a message first."}
+        if len(text) > MAX_TEXT:
+            return {"error": f"Messages are limited to {MAX_TEXT} characters."}
+        if not self._can_reach(session["uid"], receiver, kind):
+            return {"error": "You can't message that conversation."}
+        message = await self.post(session["uid"], receiver, kind, "message", "text", {"text": text})
+        return {"ok": True, "id": message["id"]}
+
+    async def _bot_send(self, sid: str, data: Any) -> dict[str, Any]:
+        session = await self.sio.get_session(sid)
+        if not session.get("bot"):
+            return {"error": "only the bot may send on someone's behalf"}
+        try:
+            out = OutgoingMessage.from_json(data)
+        except (KeyError, TypeError, ValueError):
+            return {"error": "malformed message"}
+        sender = out.on_behalf_of or self.bot_uid
+        message = await self.post(
+            sender,
+            out.receiver,
+            out.receiver_type,
+            out.category,
+            out.type,
+            dict(out.data),
+            out.parent_id,
+        )
+        return {"ok": True, "id": message["id"]}
+
+    async def post(
+        self,
+        sender: str,
+        receiver: str,
+        kind: str,
+        category: str,
+        type_: str,
+        data: dict[str, Any],
+        parent_id: str | None = None,
+    ) -> dict[str, Any]:
+        name = self.directory.users.get(sender, "Calendar Bot")
+        message = {
+            "id": str(next(self._ids)),
+            "conversationId": (
+                f"group_{receiver}"
+                if kind == "group"
+                else "_user_".join(sorted((sender, receiver)))
+            ),
+            "sender": sender,
+            "receiver": receiver,
+            "receiverType": kind,
+            "category": category,
+            "type": type_,
+            "sentAt": int(time.time()),
+            "data": {
+                **data,
+                "entities": {
+                    "sender": {"entity": {"uid": sender, "name": name}, "entityType": "user"}
+                },
+            },
+        }
+        if parent_id:
+            message["parentId"] = parent_id
+        self.messages = [*self.messages[-(HISTORY - 1) :], message]
+        rooms = (
+            [f"group:{receiver}"]
+            if kind == "group"
+            else sorted({f"user:{sender}", f"user:{receiver}"})
+        )
+        for room in [*rooms, "bot"]:
+            await self.sio.emit("message", message, to=room)
+        return message
+
+    def _can_reach(self, uid: str, receiver: str, kind: str) -> bool:
+        if kind == "group":
+            group = self.directory.groups.get(receiver)
+            return group is not None and uid in group[1]
+        return (
+            kind == "user"
+            and receiver != uid
+            and (receiver in self.directory.users or receiver == self.bot_uid)
+        )
+
+    def _visible(self, message: Mapping[str, Any], uid: str) -> bool:
+        if message["receiverType"] == "group":
+            group = self.directory.groups.get(message["receiver"])
+            return group is not None and uid in group[1]
+        return uid in (message["sender"], message["receiver"])
+
+
+class HubTransport:
+    """The bot's side of the hub: reads messages like webhooks, sends like the REST client."""
+
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        bot_uid: str,
+        on_message: Callable[[IncomingMessage], Coroutine[Any, Any, None]],
+    ) -> None:
+        self._url, self._secret, self._bot_uid = url, secret, bot_uid
+        self._on_message = on_message
+        self._client = socketio.AsyncClient(reconnection=True)
+        self._client.on("message", self._received)
+        self._work: set[asyncio.Task[None]] = set()
+
+    async def connect(self, attempts: int = 200) -> None:
+        """Connect once the web server listens (it starts after the app's start-up hooks)."""
+        for _ in range(attempts):
+            try:
+                await self._client.connect(
+                    self._url, auth={"bot": self._secret}, transports=["websocket"], wait_timeout=5
+                )
+                return
+            except socketio.exceptions.ConnectionError:
+                await asyncio.sleep(0.1)
+        raise RuntimeError(f"the bot could not reach the chat hub at {self._url}")
+
+    async def _received(self, message: Any) -> None:
+        if not isinstance(message, dict) or message.get("sender") == self._bot_uid:
+            return
+        try:
+            inbound = incoming(message)
+        except ValueError:
+            log.warning("unreadable hub message %r", message.get("id"))
+            return
+        if inbound is not None:
+            task: asyncio.Task[None] = asyncio.create_task(self._on_message(inbound))
+            self._work.add(task)
+            task.add_done_callback(self._work.discard)
+
+    async def send(self, message: OutgoingMessage) -> None:
+        if not self._client.connected:
+            raise DeliveryError("the chat hub is not connected yet", retry_after=1.0)
+        try:
+            answer = await self._client.call("bot_send", message.to_json(), timeout=5)
+        except socketio.exceptions.TimeoutError:
+            raise DeliveryError("the chat hub did not answer", retry_after=1.0) from None
+        if not isinstance(answer, dict) or "error" in answer:
+            raise DeliveryError(f"the chat hub refused the message: {answer}", permanent=True)
+
+    async def close(self) -> None:
+        if self._work:
+            await asyncio.wait(set(self._work), timeout=5)
+        if self._client.connected:
+            await self._client.disconnect()

@@ -1,0 +1,90 @@
+"""`calbot demo` end to end in headless Chromium: share in chat, book from the card, invite."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import unused_port
+from icalendar import Calendar
+
+from bot.runtime import RUNTIME, Runtime
+from bot.serve import build_demo_app, demo_config
+from tests.test_browser import CHROMIUM, FLAGS
+
+playwright_api = pytest.importorskip("playwright.async_api")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)"
+)
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, Runtime]]:
+    port = unused_port()
+    app = build_demo_app(demo_config("127.0.0.1", port, tmp_path / "data"))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}", app[RUNTIME]
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    async with playwright_api.async_playwright() as driver:
+        launched = await driver.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        await launched.close()
+
+
+async def test_alice_shares_bob_books_and_both_get_the_invite(
+    demo: tuple[str, Runtime], browser: Any, tmp_path: Path
+) -> None:
+    base, runtime = demo
+    alice_ctx = await browser.new_context(timezone_id="America/New_York")
+    bob_ctx = await browser.new_context(timezone_id="Europe/Berlin", accept_downloads=True)
+    alice = await alice_ctx.new_page()
+    await alice.goto(f"{base}/?as=alice&with=user:bob")
+    await alice.wait_for_selector("nav button[data-key='user:bob'][aria-current='true']")
+    await alice.fill("#text", "/share @bob")
+    await alice.press("#text", "Enter")
+
+    bob = await bob_ctx.new_page()
+    await bob.goto(f"{base}/?as=bob&with=user:alice")
+    first_slot = bob.locator(".card.availability a.slot").first
+    await first_slot.wait_for(timeout=20000)
+    await bob.screenshot(path=str(tmp_path / "demo-card.png"), full_page=True)
+    await first_slot.click()
+    await bob.wait_for_selector("#confirm")
+    assert await bob.locator("input[name=start]:checked").count() == 1  # the slot from the card
+    await bob.get_by_label("Title").fill("Coffee chat")
+    await bob.get_by_role("button", name="Book").click()
+    await bob.wait_for_selector("#booked")
+
+    await alice.locator(".card.invite").wait_for(timeout=20000)  # live, through the hub
+    assert "Coffee chat" in await alice.inner_text(".card.invite")
+    await bob.goto(f"{base}/?as=bob&with=user:alice")
+    invite = bob.locator(".card.invite")
+    await invite.wait_for(timeout=20000)
+    for name in ("google", "yahoo", "outlook", "office365"):
+        assert await invite.locator(f"a.{name}").get_attribute("href")
+    await bob.screenshot(path=str(tmp_path / "demo-invite.png"), full_page=True)
+    async with bob.expect_download() as pending:
+        await invite.locator("a.ics").click()
+    saved = Path(await (await pending.value).path())
+    [event] = Calendar.from_ical(await asyncio.to_thread(saved.read_text)).walk("VEVENT")
+    assert str(event["summary"]) == "Coffee chat"
+
+    [booked] = await runtime.services.store.upcoming_bookings("alice", datetime.now(UTC))
+    busy = await runtime.services.store.local_busy(["alice"], booked.start, booked.end)
+    assert busy["alice"] == [(booked.start, booked.end)]  # in Alice's local calendar
+    assert event.decoded("dtstart") == booked.start
+    await alice_ctx.close()
+    await bob_ctx.close()
