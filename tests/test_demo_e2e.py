@@ -19,7 +19,7 @@ from tests.test_browser import CHROMIUM, FLAGS
 
 playwright_api = pytest.importorskip("playwright.async_api")
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)"
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run has it)"
 )
 
 
