@@ -8,6 +8,7 @@ the same Transport protocol as the CometChat REST client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import itertools
 import logging
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
 HISTORY = 2000
+CLOSE_WAIT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,4 +234,7 @@ class HubTransport:
         if self._work:
             await asyncio.wait(set(self._work), timeout=5)
         if self._client.connected:
-            await self._client.disconnect()
+            # During aiohttp's shutdown the server no longer answers the close handshake;
+            # do not wait out the client's full close timeout for it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._client.disconnect(), CLOSE_WAIT)

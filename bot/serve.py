@@ -80,7 +80,15 @@ def build_demo_app(config: Config) -> web.Application:
         log.info("demo users ready (%d busy events added)", added)
         runtime.background.spawn(transports[-1].connect(), "hub-connect")
 
+    async def stop(app: web.Application) -> None:
+        # aiohttp waits for open connections before cleanup runs, and the bot's own socket is
+        # one of them: deliver what is due, then hang up, so stopping does not stall.
+        await app[RUNTIME].services.outbox.flush()
+        await transports[-1].close()
+        await hub.sio.shutdown()
+
     app.on_startup.append(start)
+    app.on_shutdown.append(stop)
     return app
 
 
