@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -99,7 +101,14 @@ def run_demo(host: str, port: int, data_dir: Path) -> None:
         f"calbot demo: open {config.web.public_url}/ and pick a demo user "
         "(alice, bob, carol, dave). Ctrl+C stops it."
     )
-    web.run_app(app, host=host, port=port, print=None)
+    _run(app, host, port)
+
+
+def _run(app: web.Application, host: str, port: int) -> None:
+    # Ctrl+C cancels aiohttp's main task; the app has already shut down cleanly by then.
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        web.run_app(app, host=host, port=port, print=None)
+    print("calbot stopped.")
 
 
 def run_real(config: Config) -> None:
@@ -111,4 +120,4 @@ def run_real(config: Config) -> None:
         f"calbot serving on {config.web.host}:{config.web.port}; CometChat webhook: "
         f"{config.web.public_url}/cometchat/webhook"
     )
-    web.run_app(app, host=config.web.host, port=config.web.port, print=None)
+    _run(app, config.web.host, config.web.port)
