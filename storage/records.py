@@ -128,4 +128,20 @@ class OAuthState:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """A /find shortlist. `members` maps uid -> required; `votes` maps (slot, uid) -> answer."""
+
+    id: str
+    guid: str
+    organizer_uid: str
+    title: str
+    slots: tuple[tuple[datetime, datetime], ...]
+    members: dict[str, bool]
+    votes: dict[tuple[int, str], str]
+    status: str  # open, booked, closed
+    booking_id: str | None
+    created_at: datetime
+
+
 ACTIVE_BOOKING_STATES = ("held", "confirmed")

@@ -145,3 +145,35 @@ oauth_states = sa.Table(
     sa.Column("sealed", sa.LargeBinary, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Who is in which group, learned from messages and membership events.
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("guid", sa.String(100), primary_key=True),
+    sa.Column("uid", sa.String(100), primary_key=True),
+)
+
+# /find: a ranked shortlist of slots for a group, who must come, and their votes.
+polls = sa.Table(
+    "polls",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("guid", sa.String(100), nullable=False, index=True),
+    sa.Column("organizer_uid", sa.String(100), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("slots", sa.JSON, nullable=False),
+    sa.Column("members", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("booking_id", sa.String(36), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("poll_id", sa.String(36), primary_key=True),
+    sa.Column("slot", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(100), primary_key=True),
+    sa.Column("answer", sa.String(5), nullable=False),
+)

@@ -1,0 +1,321 @@
+"""Shares, bookings (with the overlap-safe hold) and the local calendars."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import (
+    ACTIVE_BOOKING_STATES,
+    Booking,
+    LocalEvent,
+    NewBooking,
+    NewShare,
+    Share,
+)
+from storage.sql_base import SqlBase
+from storage.store import SlotTaken
+from storage.tables import (
+    bookings,
+    local_events,
+    outbox,
+    shares,
+)
+
+
+class BookingQueries(SqlBase):
+    # Shares ------------------------------------------------------------------------------------
+    async def create_share(self, share: NewShare, now: datetime) -> Share:
+        share_id = str(uuid.uuid4())
+        async with self._write() as conn:
+            await conn.execute(
+                shares.insert().values(
+                    id=share_id,
+                    sharer_uid=share.sharer_uid,
+                    conversation_type=share.conversation_type,
+                    conversation_id=share.conversation_id,
+                    receiver_uids=list(share.receiver_uids),
+                    window_start=share.window_start,
+                    window_end=share.window_end,
+                    created_at=now,
+                    expires_at=share.expires_at,
+                    connection_generation=share.connection_generation,
+                )
+            )
+        created = await self.get_share(share_id)
+        assert created is not None
+        return created
+
+    async def get_share(self, share_id: str) -> Share | None:
+        async with self._read() as conn:
+            row = (await conn.execute(sa.select(shares).where(shares.c.id == share_id))).first()
+        if row is None:
+            return None
+        return Share(
+            id=row.id,
+            sharer_uid=row.sharer_uid,
+            conversation_type=row.conversation_type,
+            conversation_id=row.conversation_id,
+            receiver_uids=tuple(row.receiver_uids),
+            window_start=row.window_start,
+            window_end=row.window_end,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            connection_generation=row.connection_generation,
+        )
+
+    # Bookings ----------------------------------------------------------------------------------
+    async def hold_booking(self, booking: NewBooking, now: datetime) -> Booking:
+        booking_id = str(uuid.uuid4())
+        async with self._write() as conn:
+            if not self._sqlite:
+                # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs a lock
+                # per owner because check-then-insert is not safe under READ COMMITTED.
+                await conn.execute(
+                    sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(booking.owner_uid)))
+                )
+            clash = (
+                await conn.execute(
+                    sa.select(bookings)
+                    .where(
+                        bookings.c.owner_uid == booking.owner_uid,
+                        bookings.c.status.in_(ACTIVE_BOOKING_STATES),
+                        bookings.c.start_utc < booking.end,
+                        bookings.c.end_utc > booking.start,
+                    )
+                    .limit(1)
+                )
+            ).first()
+            if clash is not None:
+                raise SlotTaken(_booking(clash))
+            await conn.execute(
+                bookings.insert().values(
+                    id=booking_id,
+                    share_id=booking.share_id,
+                    owner_uid=booking.owner_uid,
+                    booker_uid=booking.booker_uid,
+                    start_utc=booking.start,
+                    end_utc=booking.end,
+                    title=booking.title,
+                    status="held",
+                    event_id=None,
+                    created_at=now,
+                    conversation_type=booking.conversation_type,
+                    conversation_id=booking.conversation_id,
+                )
+            )
+        held = await self.get_booking(booking_id)
+        assert held is not None
+        return held
+
+    async def transition_booking(
+        self, booking_id: str, from_status: str, to_status: str, event_id: str | None = None
+    ) -> bool:
+        values: dict[str, Any] = {"status": to_status}
+        if event_id is not None:
+            values["event_id"] = event_id
+        async with self._write() as conn:
+            result = await conn.execute(
+                bookings.update()
+                .where(bookings.c.id == booking_id, bookings.c.status == from_status)
+                .values(**values)
+            )
+        return result.rowcount == 1
+
+    async def confirm_booking(
+        self,
+        booking_id: str,
+        event_id: str,
+        messages: Sequence[tuple[str, dict[str, Any]]],
+        now: datetime,
+    ) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                bookings.update()
+                .where(bookings.c.id == booking_id, bookings.c.status == "held")
+                .values(status="confirmed", event_id=event_id)
+            )
+            if result.rowcount != 1:
+                return False
+            await self._queue(conn, messages, now)
+        return True
+
+    async def cancel_booking(
+        self, booking_id: str, messages: Sequence[tuple[str, dict[str, Any]]], now: datetime
+    ) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                bookings.update()
+                .where(bookings.c.id == booking_id, bookings.c.status == "confirmed")
+                .values(status="cancelled")
+            )
+            if result.rowcount != 1:
+                return False
+            await self._queue(conn, messages, now)
+        return True
+
+    async def _queue(
+        self, conn: AsyncConnection, messages: Sequence[tuple[str, dict[str, Any]]], now: datetime
+    ) -> None:
+        for key, payload in messages:
+            await conn.execute(
+                outbox.insert().values(
+                    dedup_key=key,
+                    payload=payload,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+
+    async def stale_holds(self, older_than: datetime) -> list[Booking]:
+        async with self._read() as conn:
+            rows = await conn.execute(
+                sa.select(bookings)
+                .where(bookings.c.status == "held", bookings.c.created_at < older_than)
+                .order_by(bookings.c.created_at)
+            )
+            return [_booking(row) for row in rows]
+
+    async def upcoming_bookings(self, uid: str, now: datetime) -> list[Booking]:
+        async with self._read() as conn:
+            rows = await conn.execute(
+                sa.select(bookings)
+                .where(
+                    sa.or_(bookings.c.owner_uid == uid, bookings.c.booker_uid == uid),
+                    bookings.c.status == "confirmed",
+                    bookings.c.end_utc > now,
+                )
+                .order_by(bookings.c.start_utc)
+            )
+            return [_booking(row) for row in rows]
+
+    async def latest_share(
+        self,
+        conversation_type: str,
+        conversation_id: str,
+        now: datetime,
+        sharer_uid: str | None = None,
+    ) -> Share | None:
+        query = (
+            sa.select(shares.c.id)
+            .where(
+                shares.c.conversation_type == conversation_type,
+                shares.c.conversation_id == conversation_id,
+                shares.c.expires_at > now,
+            )
+            .order_by(shares.c.created_at.desc())
+            .limit(1)
+        )
+        if sharer_uid is not None:
+            query = query.where(shares.c.sharer_uid == sharer_uid)
+        async with self._read() as conn:
+            share_id = await conn.scalar(query)
+        return await self.get_share(share_id) if share_id else None
+
+    async def get_booking(self, booking_id: str) -> Booking | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(sa.select(bookings).where(bookings.c.id == booking_id))
+            ).first()
+        return _booking(row) if row else None
+
+    async def active_bookings(
+        self, owner_uid: str, start: datetime, end: datetime
+    ) -> list[Booking]:
+        async with self._read() as conn:
+            rows = await conn.execute(
+                sa.select(bookings)
+                .where(
+                    bookings.c.owner_uid == owner_uid,
+                    bookings.c.status.in_(ACTIVE_BOOKING_STATES),
+                    bookings.c.start_utc < end,
+                    bookings.c.end_utc > start,
+                )
+                .order_by(bookings.c.start_utc)
+            )
+            return [_booking(row) for row in rows]
+
+    # Local calendars --------------------------------------------------------------------------
+    async def add_local_event(self, event: LocalEvent) -> bool:
+        try:
+            async with self._write() as conn:
+                await conn.execute(
+                    local_events.insert().values(
+                        owner_uid=event.owner_uid,
+                        event_id=event.event_id,
+                        title=event.title,
+                        start_utc=event.start,
+                        end_utc=event.end,
+                    )
+                )
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    async def get_local_event(self, owner_uid: str, event_id: str) -> LocalEvent | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(local_events).where(
+                        local_events.c.owner_uid == owner_uid, local_events.c.event_id == event_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return LocalEvent(row.owner_uid, row.event_id, row.title, row.start_utc, row.end_utc)
+
+    async def delete_local_event(self, owner_uid: str, event_id: str) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                local_events.delete().where(
+                    local_events.c.owner_uid == owner_uid, local_events.c.event_id == event_id
+                )
+            )
+        return result.rowcount > 0
+
+    async def local_busy(
+        self, owner_uids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]]]:
+        busy: dict[str, list[tuple[datetime, datetime]]] = {uid: [] for uid in owner_uids}
+        if not owner_uids:
+            return busy
+        async with self._read() as conn:
+            rows = await conn.execute(
+                sa.select(
+                    local_events.c.owner_uid, local_events.c.start_utc, local_events.c.end_utc
+                )
+                .where(
+                    local_events.c.owner_uid.in_(list(owner_uids)),
+                    local_events.c.start_utc < end,
+                    local_events.c.end_utc > start,
+                )
+                .order_by(local_events.c.start_utc)
+            )
+            for row in rows:
+                busy[row.owner_uid].append((row.start_utc, row.end_utc))
+        return busy
+
+
+def _booking(row: Any) -> Booking:
+    return Booking(
+        id=row.id,
+        owner_uid=row.owner_uid,
+        booker_uid=row.booker_uid,
+        start=row.start_utc,
+        end=row.end_utc,
+        title=row.title,
+        status=row.status,
+        share_id=row.share_id,
+        event_id=row.event_id,
+        created_at=row.created_at,
+        conversation_type=row.conversation_type,
+        conversation_id=row.conversation_id,
+    )

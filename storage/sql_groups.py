@@ -1,0 +1,132 @@
+"""Group members, /find polls and their votes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.records import Poll
+from storage.sql_base import SqlBase
+from storage.tables import group_members, polls, votes
+
+
+class GroupQueries(SqlBase):
+    async def add_group_member(self, guid: str, uid: str) -> None:
+        async with self._write() as conn:
+            exists = await conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(group_members)
+                .where(group_members.c.guid == guid, group_members.c.uid == uid)
+            )
+            if not exists:
+                await conn.execute(group_members.insert().values(guid=guid, uid=uid))
+
+    async def remove_group_member(self, guid: str, uid: str) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                group_members.delete().where(
+                    group_members.c.guid == guid, group_members.c.uid == uid
+                )
+            )
+        return result.rowcount > 0
+
+    async def group_members(self, guid: str) -> list[str]:
+        async with self._read() as conn:
+            rows = await conn.execute(
+                sa.select(group_members.c.uid)
+                .where(group_members.c.guid == guid)
+                .order_by(group_members.c.uid)
+            )
+            return [row.uid for row in rows]
+
+    async def create_poll(
+        self,
+        guid: str,
+        organizer_uid: str,
+        title: str,
+        slots: Sequence[tuple[datetime, datetime]],
+        members: dict[str, bool],
+        now: datetime,
+    ) -> Poll:
+        poll_id = str(uuid.uuid4())
+        async with self._write() as conn:
+            await conn.execute(
+                polls.insert().values(
+                    id=poll_id,
+                    guid=guid,
+                    organizer_uid=organizer_uid,
+                    title=title,
+                    slots=[[s.isoformat(), e.isoformat()] for s, e in slots],
+                    members=members,
+                    status="open",
+                    booking_id=None,
+                    created_at=now,
+                )
+            )
+        poll = await self.get_poll(poll_id)
+        assert poll is not None
+        return poll
+
+    async def get_poll(self, poll_id: str) -> Poll | None:
+        async with self._read() as conn:
+            row = (await conn.execute(sa.select(polls).where(polls.c.id == poll_id))).first()
+            if row is None:
+                return None
+            cast = await conn.execute(sa.select(votes).where(votes.c.poll_id == poll_id))
+            return _poll(row, {(v.slot, v.uid): v.answer for v in cast})
+
+    async def open_polls(self, guid: str) -> list[Poll]:
+        async with self._read() as conn:
+            ids = list(
+                await conn.scalars(
+                    sa.select(polls.c.id)
+                    .where(polls.c.guid == guid, polls.c.status == "open")
+                    .order_by(polls.c.created_at)
+                )
+            )
+        found = [await self.get_poll(poll_id) for poll_id in ids]
+        return [poll for poll in found if poll is not None]
+
+    async def cast_vote(self, poll_id: str, slot: int, uid: str, answer: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                votes.delete().where(
+                    votes.c.poll_id == poll_id, votes.c.slot == slot, votes.c.uid == uid
+                )
+            )
+            await conn.execute(
+                votes.insert().values(poll_id=poll_id, slot=slot, uid=uid, answer=answer)
+            )
+
+    async def set_poll_members(self, poll_id: str, members: dict[str, bool]) -> None:
+        async with self._write() as conn:
+            await conn.execute(polls.update().where(polls.c.id == poll_id).values(members=members))
+
+    async def finish_poll(self, poll_id: str, status: str, booking_id: str | None = None) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                polls.update()
+                .where(polls.c.id == poll_id, polls.c.status == "open")
+                .values(status=status, booking_id=booking_id)
+            )
+        return result.rowcount == 1
+
+
+def _poll(row: Any, cast: dict[tuple[int, str], str]) -> Poll:
+    slots = tuple((datetime.fromisoformat(s), datetime.fromisoformat(e)) for s, e in row.slots)
+    return Poll(
+        id=row.id,
+        guid=row.guid,
+        organizer_uid=row.organizer_uid,
+        title=row.title,
+        slots=slots,
+        members=dict(row.members),
+        votes=cast,
+        status=row.status,
+        booking_id=row.booking_id,
+        created_at=row.created_at,
+    )

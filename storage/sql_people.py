@@ -1,0 +1,220 @@
+"""Users, their calendar connections, and OAuth attempts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.records import (
+    Connection,
+    OAuthState,
+    User,
+    WorkingHours,
+)
+from storage.sql_base import SqlBase
+from storage.tables import (
+    connection_generations,
+    connections,
+    oauth_states,
+    users,
+)
+
+
+class PeopleQueries(SqlBase):
+    # Users -------------------------------------------------------------------------------------
+    async def get_user(self, uid: str) -> User | None:
+        async with self._read() as conn:
+            row = (await conn.execute(sa.select(users).where(users.c.uid == uid))).first()
+        return _user(row) if row else None
+
+    async def ensure_user(self, uid: str, name: str, default_timezone: str) -> User:
+        async with self._write() as conn:
+            row = (await conn.execute(sa.select(users).where(users.c.uid == uid))).first()
+            if row is None:
+                hours = WorkingHours()
+                await conn.execute(
+                    users.insert().values(
+                        uid=uid,
+                        name=name,
+                        timezone=default_timezone,
+                        work_start_minute=hours.start_minute,
+                        work_end_minute=hours.end_minute,
+                        work_weekdays="".join(str(d) for d in hours.weekdays),
+                        date_order="MDY",
+                        next_weekday="next_week",
+                        created_at=datetime.now(UTC),
+                    )
+                )
+            elif name and row.name != name:
+                await conn.execute(users.update().where(users.c.uid == uid).values(name=name))
+            row = (await conn.execute(sa.select(users).where(users.c.uid == uid))).one()
+        return _user(row)
+
+    async def update_user(
+        self,
+        uid: str,
+        *,
+        timezone: str | None = None,
+        working_hours: WorkingHours | None = None,
+        date_order: str | None = None,
+        next_weekday: str | None = None,
+    ) -> User:
+        values: dict[str, Any] = {}
+        if timezone is not None:
+            values["timezone"] = timezone
+        if working_hours is not None:
+            values["work_start_minute"] = working_hours.start_minute
+            values["work_end_minute"] = working_hours.end_minute
+            values["work_weekdays"] = "".join(str(d) for d in working_hours.weekdays)
+        if date_order is not None:
+            values["date_order"] = date_order
+        if next_weekday is not None:
+            values["next_weekday"] = next_weekday
+        async with self._write() as conn:
+            if values:
+                await conn.execute(users.update().where(users.c.uid == uid).values(**values))
+            row = (await conn.execute(sa.select(users).where(users.c.uid == uid))).first()
+        if row is None:
+            raise KeyError(f"no user {uid!r}")
+        return _user(row)
+
+    # Connections -------------------------------------------------------------------------------
+    async def save_connection(
+        self, uid: str, provider: str, account: str, token: bytes | None
+    ) -> Connection:
+        async with self._write() as conn:
+            gen_row = (
+                await conn.execute(
+                    sa.select(connection_generations.c.generation).where(
+                        connection_generations.c.uid == uid
+                    )
+                )
+            ).first()
+            generation = (gen_row.generation if gen_row else 0) + 1
+            if gen_row:
+                await conn.execute(
+                    connection_generations.update()
+                    .where(connection_generations.c.uid == uid)
+                    .values(generation=generation)
+                )
+            else:
+                await conn.execute(
+                    connection_generations.insert().values(uid=uid, generation=generation)
+                )
+            await conn.execute(connections.delete().where(connections.c.uid == uid))
+            await conn.execute(
+                connections.insert().values(
+                    uid=uid,
+                    provider=provider,
+                    account=account,
+                    token=token,
+                    status="active",
+                    generation=generation,
+                    connected_at=datetime.now(UTC),
+                )
+            )
+            row = (await conn.execute(sa.select(connections).where(connections.c.uid == uid))).one()
+        return _connection(row)
+
+    async def get_connection(self, uid: str) -> Connection | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(sa.select(connections).where(connections.c.uid == uid))
+            ).first()
+        return _connection(row) if row else None
+
+    async def set_connection_status(self, uid: str, status: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                connections.update().where(connections.c.uid == uid).values(status=status)
+            )
+
+    async def delete_connection(self, uid: str) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(connections.delete().where(connections.c.uid == uid))
+        return result.rowcount > 0
+
+    # OAuth attempts -----------------------------------------------------------------------------
+    async def create_oauth_state(self, state: OAuthState) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                oauth_states.insert().values(
+                    state=state.state,
+                    uid=state.uid,
+                    verifier=state.verifier,
+                    browser_hash=state.browser_hash,
+                    status=state.status,
+                    account=state.account,
+                    sealed=state.sealed,
+                    created_at=state.created_at,
+                )
+            )
+
+    async def get_oauth_state(self, state: str) -> OAuthState | None:
+        async with self._read() as conn:
+            row = (
+                await conn.execute(sa.select(oauth_states).where(oauth_states.c.state == state))
+            ).first()
+        if row is None:
+            return None
+        return OAuthState(
+            row.state,
+            row.uid,
+            row.verifier,
+            row.browser_hash,
+            row.status,
+            row.account,
+            row.sealed,
+            row.created_at,
+        )
+
+    async def advance_oauth_state(
+        self,
+        state: str,
+        from_status: str,
+        to_status: str,
+        *,
+        account: str | None = None,
+        sealed: bytes | None = None,
+    ) -> bool:
+        values: dict[str, Any] = {"status": to_status}
+        if account is not None:
+            values["account"] = account
+        if sealed is not None:
+            values["sealed"] = sealed
+        async with self._write() as conn:
+            result = await conn.execute(
+                oauth_states.update()
+                .where(oauth_states.c.state == state, oauth_states.c.status == from_status)
+                .values(**values)
+            )
+        return result.rowcount == 1
+
+
+def _user(row: Any) -> User:
+    return User(
+        uid=row.uid,
+        name=row.name,
+        timezone=row.timezone,
+        working_hours=WorkingHours(
+            start_minute=row.work_start_minute,
+            end_minute=row.work_end_minute,
+            weekdays=tuple(int(d) for d in row.work_weekdays),
+        ),
+        date_order=row.date_order,
+        next_weekday=row.next_weekday,
+    )
+
+
+def _connection(row: Any) -> Connection:
+    return Connection(
+        uid=row.uid,
+        provider=row.provider,
+        account=row.account,
+        token=row.token,
+        status=row.status,
+        generation=row.generation,
+        connected_at=row.connected_at,
+    )
