@@ -49,6 +49,7 @@ class Slot:
     share: Share | None
     receiver: str  # where the invite goes: the booker (one-to-one) or the group
     receiver_type: ReceiverType
+    attendee_emails: tuple[str, ...] = ()  # invited by the calendar provider (group meetings)
 
 
 async def book(services: Services, slot: Slot) -> Booking:
@@ -83,10 +84,12 @@ async def book(services: Services, slot: Slot) -> Booking:
     ):
         await services.store.transition_booking(held.id, "held", "rejected")
         raise SlotGone(slot.owner)
-    return await finish(services, held, connection)
+    return await finish(services, held, connection, slot.attendee_emails)
 
 
-async def finish(services: Services, held: Booking, connection: Connection) -> Booking:
+async def finish(
+    services: Services, held: Booking, connection: Connection, attendees: tuple[str, ...] = ()
+) -> Booking:
     """Steps 3 and 4; safe to repeat (idempotent event id, compare-and-swap confirm)."""
     owner = await services.store.get_user(held.owner_uid)
     booker = await services.store.get_user(held.booker_uid)
@@ -123,6 +126,9 @@ def event_id(booking: Booking) -> str:
 
 
 def invite_card(services: Services, booking: Booking, owner: User, booker: User) -> InviteCard:
+    if booking.conversation_type == "group" and booker.uid == owner.uid:
+        # A group meeting booked by its organizer: the attendee is the group itself.
+        booker = User(uid=booking.conversation_id, name="the group", timezone=owner.timezone)
     invite = invite_for(services, booking, owner, booker)
     return InviteCard(
         booking_id=booking.id,
@@ -216,7 +222,7 @@ async def _checked(services: Services, slot: Slot, now: datetime) -> Connection:
         raise UserError("A meeting can be 5 minutes to 8 hours long.")
     if utc(slot.start) < utc(now):
         raise UserError("That time has already passed. Pick a time in the future.")
-    if slot.owner.uid == slot.booker.uid:
+    if slot.owner.uid == slot.booker.uid and slot.receiver_type != "group":
         raise UserError("You can't book a meeting with yourself; /share sends your free time.")
     connection = await services.store.get_connection(slot.owner.uid)
     if connection is None:

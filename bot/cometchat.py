@@ -31,6 +31,34 @@ class PayloadError(ValueError):
     """The payload is not a CometChat message we can read (answered 400 or ignored)."""
 
 
+MEMBERSHIP_TRIGGERS = {
+    "group_member_added",
+    "group_member_joined",
+    "group_member_left",
+    "group_member_kicked",
+    "group_member_banned",
+    "group_member_removed",
+}
+
+
+def membership_change(body: Mapping[str, Any]) -> tuple[str, str, bool] | None:
+    """(guid, uid, joined?) from a group membership webhook, or None when it can't be read."""
+    data = body.get("data")
+    if not isinstance(data, Mapping):
+        return None
+    group = data.get("group")
+    guid = group.get("guid") if isinstance(group, Mapping) else None
+    members = data.get("members")
+    uid = next(iter(members), None) if isinstance(members, Mapping) and members else None
+    if uid is None:
+        who = data.get("user") or data.get("by")
+        uid = who.get("uid") if isinstance(who, Mapping) else None
+    if not isinstance(guid, str) or not isinstance(uid, str):
+        return None
+    joined = body.get("trigger") in ("group_member_added", "group_member_joined")
+    return guid.lower(), uid.lower(), joined
+
+
 def message_of(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The message inside a webhook/bot-callback body, or None for events we do not handle."""
     trigger = body.get("trigger")

@@ -27,6 +27,11 @@ class Dispatcher:
         settings = self.services.settings
         if message.sender.uid == settings.bot_uid or not message.text.strip():
             return
+        if message.conversation.kind == "group":
+            # Whoever speaks in a group is a member; /find plans for the members it knows.
+            await self.services.store.add_group_member(
+                message.conversation.receiver, message.sender.uid
+            )
         text = self._strip_bot_mention(message.text).strip()
         addressed = self._addressed_to_bot(message)
         if not text.startswith("/") and not addressed:

@@ -9,7 +9,14 @@ import logging
 
 from aiohttp import web
 
-from bot.cometchat import PayloadError, incoming, message_of
+from bot.cometchat import (
+    MEMBERSHIP_TRIGGERS,
+    PayloadError,
+    incoming,
+    membership_change,
+    message_of,
+)
+from bot.groups import member_left
 from bot.interactions import handle_interaction
 from bot.runtime import RUNTIME
 
@@ -51,7 +58,20 @@ async def webhook(request: web.Request) -> web.Response:
         return web.json_response({"error": "body must be JSON"}, status=400)
     if not isinstance(body, dict):
         return web.json_response({"error": "body must be a JSON object"}, status=400)
-    if body.get("trigger") == "ui_message_interacted":
+    trigger = body.get("trigger")
+    if trigger in MEMBERSHIP_TRIGGERS:
+        change = membership_change(body)
+        if change is None:
+            return web.json_response(
+                {"error": "membership event without group or user"}, status=400
+            )
+        guid, uid, joined = change
+        if joined:
+            runtime.background.spawn(runtime.services.store.add_group_member(guid, uid), "join")
+        else:
+            runtime.background.spawn(member_left(runtime.services, guid, uid), "leave")
+        return web.json_response({"ok": True})
+    if trigger == "ui_message_interacted":
         runtime.background.spawn(handle_interaction(runtime.services, body), "interaction")
         return web.json_response({"ok": True})
     try:

@@ -1,12 +1,13 @@
 """Handler modules, one router each; ROUTERS is the explicit, ordered list the app installs."""
 
 from bot.routing import Router
-from handlers import book, connect, help, settings, share
+from handlers import book, connect, find, help, settings, share
 
 ROUTERS: tuple[Router, ...] = (
     connect.router,
     share.router,
     book.router,
+    find.router,
     settings.router,
     help.router,
 )

@@ -106,12 +106,14 @@ class GroupQueries(SqlBase):
         async with self._write() as conn:
             await conn.execute(polls.update().where(polls.c.id == poll_id).values(members=members))
 
-    async def finish_poll(self, poll_id: str, status: str, booking_id: str | None = None) -> bool:
+    async def transition_poll(
+        self, poll_id: str, from_status: str, to_status: str, booking_id: str | None = None
+    ) -> bool:
         async with self._write() as conn:
             result = await conn.execute(
                 polls.update()
-                .where(polls.c.id == poll_id, polls.c.status == "open")
-                .values(status=status, booking_id=booking_id)
+                .where(polls.c.id == poll_id, polls.c.status == from_status)
+                .values(status=to_status, booking_id=booking_id)
             )
         return result.rowcount == 1
 

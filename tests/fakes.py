@@ -106,3 +106,30 @@ class CrashAfterCreate:
 
     async def revoke(self, owner: Connection) -> None:
         await self.inner.revoke(owner)
+
+
+class CountingCalendar:
+    """Wraps a provider and counts free/busy calls (to prove group lookups are batched)."""
+
+    def __init__(self, inner: CalendarProvider) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.free_busy_calls: list[int] = []
+
+    async def free_busy(
+        self, owners: Sequence[Connection], start: datetime, end: datetime
+    ) -> dict[str, BusyResult]:
+        self.free_busy_calls.append(len(owners))
+        return await self.inner.free_busy(owners, start, end)
+
+    async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
+        return await self.inner.create_event(owner, draft)
+
+    async def delete_event(self, owner: Connection, event_id: str) -> bool:
+        return await self.inner.delete_event(owner, event_id)
+
+    async def calendar_timezone(self, owner: Connection) -> str | None:
+        return await self.inner.calendar_timezone(owner)
+
+    async def revoke(self, owner: Connection) -> None:
+        await self.inner.revoke(owner)

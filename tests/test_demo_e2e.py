@@ -88,3 +88,33 @@ async def test_alice_shares_bob_books_and_both_get_the_invite(
     assert event.decoded("dtstart") == booked.start
     await alice_ctx.close()
     await bob_ctx.close()
+
+
+async def test_a_group_finds_a_time_and_a_member_without_calendar_votes_with_one_tap(
+    demo: tuple[str, Runtime], browser: Any
+) -> None:
+    base, runtime = demo
+    store = runtime.services.store
+    await store.delete_connection("dave")  # Dave has no calendar: he votes instead
+    contexts, pages = [], {}
+    for uid in ("alice", "bob", "carol", "dave"):
+        context = await browser.new_context()
+        contexts.append(context)
+        page = await context.new_page()
+        await page.goto(f"{base}/?as={uid}&with=group:team")
+        await page.wait_for_selector("nav button[data-key='group:team'][aria-current='true']")
+        pages[uid] = page
+    for uid in ("bob", "carol", "dave"):  # people become known members by speaking
+        await pages[uid].fill("#text", "hi")
+        await pages[uid].press("#text", "Enter")
+    await pages["alice"].locator(".msg .text", has_text="hi").nth(2).wait_for(timeout=20000)
+    await pages["alice"].fill("#text", "/find 30m with @bob @carol @dave")
+    await pages["alice"].press("#text", "Enter")
+    first_yes = pages["dave"].locator(".card.poll button.vote-yes").first
+    await first_yes.wait_for(timeout=20000)
+    await first_yes.click()
+    await pages["alice"].locator(".card.invite").wait_for(timeout=20000)
+    [booked] = await store.upcoming_bookings("alice", datetime.now(UTC))
+    assert booked.conversation_type == "group" and booked.conversation_id == "team"
+    for context in contexts:
+        await context.close()

@@ -75,11 +75,31 @@
     return box;
   }
 
+  function pollCard(m) {
+    var c = m.data.customData;
+    var box = el("div", { class: "card poll" });
+    box.appendChild(el("div", { class: "text" }, m.data.text || ""));
+    c.slots.forEach(function (slot, index) {
+      var row = el("div", { class: "vote" });
+      row.appendChild(el("b", {}, (index + 1) + ") " + day(slot.start) + " " + clock(slot.start) + " "));
+      [["yes", "Yes"], ["maybe", "If need be"], ["no", "No"]].forEach(function (pair) {
+        var button = el("button", { type: "button", class: "vote-" + pair[0], "data-option": String(index + 1) }, pair[1]);
+        button.addEventListener("click", function () {
+          socket.emit("send", { receiver: m.receiver, receiverType: "group", text: "/vote " + (index + 1) + " " + pair[0] });
+        });
+        row.appendChild(button);
+      });
+      box.appendChild(row);
+    });
+    return box;
+  }
+
   function render(m) {
     var box = el("div", { class: "msg" + (m.sender === me ? " mine" : ""), "data-id": m.id });
     box.appendChild(el("div", { class: "who" }, nameOf(m.sender)));
     if (m.type === "extension_calendar_availability" && m.data.customData) box.appendChild(availabilityCard(m));
     else if (m.type === "extension_calendar_invite" && m.data.customData) box.appendChild(inviteCard(m));
+    else if (m.type === "extension_calendar_poll" && m.data.customData) box.appendChild(pollCard(m));
     else box.appendChild(el("div", { class: "text" }, m.data.text || ""));
     return box;
   }

@@ -1,0 +1,181 @@
+"""Group scheduling as conversations: six people, three zones, votes, leavers, DST."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.cards import INVITE_TYPE
+from bot.groups import member_left
+from bot.local_calendar import LocalCalendar
+from storage import LocalEvent, SqlStore
+from tests.chat import Chat, meet
+from tests.fakes import CountingCalendar, FrozenClock
+
+TEAM = [
+    ("ana", "America/New_York", True),
+    ("ben", "America/New_York", True),
+    ("cai", "Europe/London", True),
+    ("dee", "Europe/Berlin", True),
+    ("sam", "Europe/Berlin", False),
+    ("kim", "Europe/London", False),
+]
+
+
+@pytest.fixture
+async def group(store: SqlStore, clock: FrozenClock) -> tuple[Chat, CountingCalendar]:
+    counting = CountingCalendar(LocalCalendar(store))
+    chat = Chat(store, clock, calendar=counting)
+    for uid, zone, connected in TEAM:
+        await meet(store, uid, zone, connected=connected)
+        await chat.say("hi all", sender=uid, group="team")  # speaking makes them known members
+    return chat, counting
+
+
+def card(chat: Chat) -> str:
+    return next(m for m in reversed(chat.sent) if m.type == "extension_calendar_poll").text
+
+
+def poll_data(chat: Chat) -> dict[str, Any]:
+    poll = next(m for m in reversed(chat.sent) if m.type == "extension_calendar_poll")
+    return dict(poll.data["customData"])
+
+
+async def test_find_proposes_times_inside_everyones_hours_with_one_batched_lookup(
+    group: tuple[Chat, CountingCalendar],
+) -> None:
+    chat, counting = group
+    await chat.say("/find 45m", sender="ana", group="team")
+    text = card(chat)
+    assert text.startswith("Best times for 6 people (45 min), in your zone:")
+    lines = [line for line in text.splitlines() if line[:2] in ("1)", "2)", "3)")]
+    assert len(lines) == 3
+    assert all("4/6 free · Kim, Sam unknown" in line for line in lines)
+    assert "Kim, Sam: no calendar connected — please vote." in text
+    assert counting.free_busy_calls == [4]  # one call for the 4 connected calendars
+    for slot in poll_data(chat)["slots"]:
+        start = datetime.fromisoformat(slot["start"])
+        # 09:00-17:00 in New York, London and Berlin overlap 14:00-16:00 UTC in November.
+        assert start.astimezone(UTC).hour in (14, 15) and start.isoweekday() <= 5
+        assert datetime.fromisoformat(slot["end"]) <= start.replace(hour=16, minute=0)
+
+
+async def test_the_slot_is_booked_when_the_last_unknown_person_says_yes(
+    group: tuple[Chat, CountingCalendar],
+    store: SqlStore,
+) -> None:
+    chat, _ = group
+    await chat.say("/find 45m", sender="ana", group="team")
+    [progress] = await chat.say("/vote 1 yes", sender="sam", group="team")
+    assert progress.startswith("Thanks, Sam. Now:\n1) ")
+    assert "5/6 free · Kim unknown" in progress
+    replies = await chat.say("/vote 1 if need be", sender="kim", group="team")
+    assert any(r.startswith("Booked option 1 for the group in Ana's calendar:") for r in replies)
+    invite = next(m for m in chat.sent if m.type == INVITE_TYPE)
+    assert (invite.receiver, invite.receiver_type, invite.on_behalf_of) == ("team", "group", "ana")
+    assert invite.data["customData"]["event"]["attendee"]["name"] == "the group"
+    start = datetime.fromisoformat(
+        invite.data["customData"]["event"]["start"].replace("Z", "+00:00")
+    )
+    busy = await store.local_busy(["ana"], start, start + timedelta(minutes=45))
+    assert busy["ana"] == [(start, start + timedelta(minutes=45))]
+    assert await chat.say("/vote 1 yes", sender="ben", group="team") == [
+        "There is no open /find poll in this chat to vote on."
+    ]
+
+
+async def test_a_no_from_a_required_member_blocks_that_option(
+    group: tuple[Chat, CountingCalendar],
+) -> None:
+    chat, _ = group
+    await chat.say("/find 45m", sender="ana", group="team")
+    await chat.say("/vote 1 no", sender="kim", group="team")
+    [reply] = await chat.say("/vote 1 yes", sender="sam", group="team")
+    assert "Kim can't" in reply.splitlines()[1] and not reply.startswith("Booked")
+
+
+async def test_optional_members_do_not_block(group: tuple[Chat, CountingCalendar]) -> None:
+    chat, _ = group
+    await chat.say("/find 30m with @ben @cai optional @kim", sender="ana", group="team")
+    # Ana, Ben and Cai are connected and free, so the best slot is booked right away.
+    assert any(r.startswith("Booked option") for r in chat.replies)
+    assert "for 4 people" in card(chat)
+
+
+async def test_a_member_who_leaves_no_longer_holds_up_the_booking(
+    group: tuple[Chat, CountingCalendar],
+) -> None:
+    chat, _ = group
+    await chat.say("/find 45m", sender="ana", group="team")
+    await chat.say("/vote 2 yes", sender="kim", group="team")
+    await member_left(chat.services, "team", "sam")
+    await chat.services.outbox.flush()
+    note = chat.replies[-1]
+    assert note.startswith("Sam left the group; the poll now counts 5 people. Booked option 2")
+    assert "sam" not in await chat.store.group_members("team")
+
+
+async def test_with_no_common_time_the_bot_offers_compromises(
+    group: tuple[Chat, CountingCalendar],
+    store: SqlStore,
+    clock: FrozenClock,
+) -> None:
+    chat, _ = group
+    start = clock.now().replace(hour=0, minute=0)
+    await store.add_local_event(
+        LocalEvent("ben", "away00", "Away", start, start + timedelta(days=9))
+    )
+    await chat.say("/find 45m", sender="ana", group="team")
+    text = card(chat)
+    assert text.startswith("No time suits every required calendar. Nearest compromises")
+    assert all("Ben" in line for line in text.splitlines() if line[:2] in ("1)", "2)", "3)"))
+
+
+async def test_the_window_between_the_eu_and_us_clock_changes(
+    group: tuple[Chat, CountingCalendar],
+    clock: FrozenClock,
+) -> None:
+    chat, _ = group
+    # Tue 27 Oct 2026: Europe is back on winter time, the US not until Sun 1 Nov. New York
+    # 09:00-17:00 is 13:00-21:00 UTC that week, Berlin 08:00-16:00 UTC: three shared hours
+    # (13-16 UTC), which shrink to two (14-16 UTC) after 1 Nov.
+    clock.set(datetime(2026, 10, 27, 12, 0, tzinfo=UTC))
+    await chat.say("/find 2h30m with @dee", sender="ana", group="team")
+    for slot in poll_data(chat)["slots"]:
+        start = datetime.fromisoformat(slot["start"]).astimezone(UTC)
+        assert start < datetime(2026, 11, 1, tzinfo=UTC)
+        assert (start.hour, start.minute) in ((13, 0), (13, 30))
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "reply"),
+    [
+        ("/find 45m", None, "/find works in a group chat."),
+        ("/find 45m with @zed", "team", "I don't know @zed yet"),
+        ("/find 10 hours", "team", "A meeting can be 5 minutes to 8 hours long."),
+        ("/vote 1 yes", "team", "There is no open /find poll in this chat to vote on."),
+        ("/vote one please", "team", "Vote like this: /vote 2 yes (or maybe, or no)."),
+    ],
+)
+async def test_find_and_vote_mistakes_are_explained(
+    group: tuple[Chat, CountingCalendar],
+    text: str,
+    where: str | None,
+    reply: str,
+) -> None:
+    chat, _ = group
+    [answer] = (
+        await chat.say(text, sender="ana", group=where)
+        if where
+        else await chat.say(text, sender="ana")
+    )
+    assert answer.startswith(reply), answer
+
+
+async def test_the_organizer_needs_a_calendar(group: tuple[Chat, CountingCalendar]) -> None:
+    chat, _ = group
+    assert await chat.say("/find 45m", sender="sam", group="team") == [
+        "Your calendar isn't connected yet. Send /connect to link it."
+    ]
