@@ -86,7 +86,7 @@ async def book(ctx: Context, request: BookRequest) -> None:
     await ctx.reply(f"Booked “{title}” with {owner.name}: {when}. The invite is on its way.")
 
 
-async def _owner_and_share(ctx: Context, request: BookRequest) -> tuple[User, Share | None]:
+async def _owner_and_share(ctx: Context, request: BookRequest) -> tuple[User, Share]:
     conversation = ctx.message.conversation
     now = ctx.clock.now()
     if request.owner_uid is not None:
@@ -94,7 +94,15 @@ async def _owner_and_share(ctx: Context, request: BookRequest) -> tuple[User, Sh
         if owner is None:
             raise UserError(f"I don't know @{request.owner_uid} yet. Check the name.")
         kind, target = _share_place(ctx)
-        return owner, await ctx.store.latest_share(kind, target, now, sharer_uid=owner.uid)
+        share = await ctx.store.latest_share(kind, target, now, sharer_uid=owner.uid)
+        if share is None:
+            # A calendar is only bookable by the people its owner shared it with.
+            raise UserError(
+                f"{owner.name} hasn't shared their free time with you"
+                f"{' in this group' if kind == 'group' else ''} yet. Ask them to "
+                f"send /share @{ctx.user.uid}."
+            )
+        return owner, share
     kind, target = _share_place(ctx)
     sharer = (
         conversation.receiver
@@ -128,14 +136,14 @@ def _invite_destination(ctx: Context) -> tuple[str, ReceiverType]:
 
 
 async def _slot(
-    ctx: Context, owner: User, share: Share | None, when: ParsedTime
+    ctx: Context, owner: User, share: Share, when: ParsedTime
 ) -> tuple[datetime, datetime]:
     length = when.duration or DEFAULT_LENGTH
     if when.granularity == "minute" and when.start is not None:
         return when.start, when.end or when.start + length
     now = ctx.clock.now()
     if when.start is None:  # a length only: the first free slot in the share, or the next week
-        start, end = (share.window_start, share.window_end) if share else (now, now + SEARCH_DAYS)
+        start, end = share.window_start, share.window_end
     else:
         start, end = when.start, when.end or when.start + timedelta(days=1)
     found = await _first_free(ctx, owner, max(utc(start), utc(now)), end, length)

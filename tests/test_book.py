@@ -82,7 +82,7 @@ async def test_a_taken_slot_is_refused_clearly(shared: Chat, store: SqlStore) ->
         ("/book @ghost tomorrow 3pm", "I don't know @ghost yet. Check the name."),
         (
             "/book @carol tomorrow 3pm",
-            "Carol's calendar isn't connected yet. Ask Carol to send /connect.",
+            "Carol hasn't shared their free time with you yet. Ask them to send /share @bob.",
         ),
     ],
 )
@@ -94,6 +94,28 @@ async def test_booking_mistakes_get_actionable_replies(shared: Chat, text: str, 
 async def test_without_a_share_the_bot_asks_whose_calendar(shared: Chat) -> None:
     [answer] = await shared.say("/book tomorrow 3pm", sender="carol")
     assert answer.startswith("Whose calendar? Mention them (/book @alice tomorrow 3pm)")
+
+
+async def test_nobody_can_book_a_calendar_that_was_not_shared_with_them(shared: Chat) -> None:
+    # Alice shared with Bob only; Carol naming Alice must not get into her calendar.
+    assert await shared.say("/book @alice tomorrow 3pm", sender="carol") == [
+        "Alice hasn't shared their free time with you yet. Ask them to send /share @carol."
+    ]
+    assert await shared.say("/book @alice tomorrow 3pm", sender="carol", group="team") == [
+        "Alice hasn't shared their free time with you in this group yet. Ask them to send "
+        "/share @carol."
+    ]
+
+
+async def test_nobody_can_book_a_calendar_that_was_not_shared_with_them(shared: Chat) -> None:
+    # Alice shared with Bob only; Carol mentioning Alice must not get into her calendar.
+    assert await shared.say("/book @alice tomorrow 3pm", sender="carol") == [
+        "Alice hasn't shared their free time with you yet. Ask them to send /share @carol."
+    ]
+    assert await shared.say("/book @alice tomorrow 3pm", sender="carol", group="team") == [
+        "Alice hasn't shared their free time with you in this group yet. Ask them to send "
+        "/share @carol."
+    ]
 
 
 async def test_the_sentence_form_books_the_same_way(shared: Chat, store: SqlStore) -> None:
@@ -155,18 +177,21 @@ async def test_twenty_concurrent_bookers_make_exactly_one_event(
     bookers = [f"user{i:02d}" for i in range(20)]
     for uid in bookers:
         await meet(store, uid, "America/New_York", connected=False)
+    await shared.say("/share", sender="alice", group="crowd")  # any member of "crowd" may book
     before = len(await alice_busy(store))
-    await asyncio.gather(*(shared.say("/book @alice tomorrow 9am", sender=uid) for uid in bookers))
+    await asyncio.gather(
+        *(shared.say("/book @alice tomorrow 9am", sender=uid, group="crowd") for uid in bookers)
+    )
     await shared.services.outbox.flush()
-    to_bookers = [m for m in shared.sent if m.receiver in bookers]
-    booked = [m for m in to_bookers if m.text.startswith("Booked")]
+    in_group = [m for m in shared.sent if m.receiver == "crowd"]
+    booked = [m for m in in_group if m.text.startswith("Booked")]
     taken = [
         m
-        for m in to_bookers
+        for m in in_group
         if m.text == "That slot was just taken. Pick another time in Alice's calendar."
     ]
     assert len(booked) == 1 and len(taken) == 19
-    assert len([m for m in to_bookers if m.type == INVITE_TYPE]) == 1
+    assert len([m for m in in_group if m.type == INVITE_TYPE]) == 1
     assert len(await alice_busy(store)) == before + 1
 
 
