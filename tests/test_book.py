@@ -107,17 +107,6 @@ async def test_nobody_can_book_a_calendar_that_was_not_shared_with_them(shared: 
     ]
 
 
-async def test_nobody_can_book_a_calendar_that_was_not_shared_with_them(shared: Chat) -> None:
-    # Alice shared with Bob only; Carol mentioning Alice must not get into her calendar.
-    assert await shared.say("/book @alice tomorrow 3pm", sender="carol") == [
-        "Alice hasn't shared their free time with you yet. Ask them to send /share @carol."
-    ]
-    assert await shared.say("/book @alice tomorrow 3pm", sender="carol", group="team") == [
-        "Alice hasn't shared their free time with you in this group yet. Ask them to send "
-        "/share @carol."
-    ]
-
-
 async def test_the_sentence_form_books_the_same_way(shared: Chat, store: SqlStore) -> None:
     replies = await shared.say("book 45m with @alice friday afternoon", sender="bob")
     # Friday 13:00 is read in Bob's zone (Berlin) = 07:00 in New York, before Alice's day starts.
