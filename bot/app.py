@@ -19,6 +19,7 @@ from bot.dispatcher import Dispatcher
 from bot.google_calendar import GoogleCalendar
 from bot.links import LinkSigner
 from bot.local_calendar import LocalCalendar
+from bot.logs import install_redaction
 from bot.messages import text_message
 from bot.outbox import Outbox, Transport
 from bot.routing import Catalog
@@ -99,6 +100,7 @@ def build_app(
     """The aiohttp application; storage opens and the outbox relay starts on app start-up."""
     # Fail now, not at the first message, if a declaration is wrong.
     Catalog.build(ROUTERS)
+    install_redaction()
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.add_routes(routes)
     app.add_routes(pages.routes)

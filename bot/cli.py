@@ -4,7 +4,6 @@ starts fast without loading the web and database stacks."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -184,8 +183,10 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _setup_logging() -> None:
+    from bot.logs import setup_logging
+
     level = os.environ.get("CALBOT_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(level, as_json=os.environ.get("CALBOT_LOG_FORMAT", "").lower() == "json")
 
 
 if __name__ == "__main__":

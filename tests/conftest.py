@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -92,3 +94,31 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
 @pytest.fixture
 async def chat(store: SqlStore, clock: FrozenClock) -> Chat:
     return Chat(store, clock)
+
+
+SECRET_MARKERS = (
+    re.compile(r"[?&](?:t|code|state)=(?!\[redacted\])[^&\s\"']{6,}"),  # capability tokens, OAuth
+    re.compile(r"\bya29\.\w"),  # Google access tokens
+    re.compile(r"\b1//rt-"),  # Google refresh tokens (the fake's format)
+    re.compile(r"\b(?:Bearer|Basic) (?!\[redacted\])[A-Za-z0-9+/=._-]{8,}"),
+    re.compile(r"test-secret-key-that-is-long-enough|hook-pass|csecret"),
+)
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The whole suite runs with DEBUG logging; no record may carry a secret (PR-4)."""
+    from bot.logs import install_redaction
+
+    install_redaction()
+    caplog.set_level(logging.DEBUG)
+    yield
+    # At teardown caplog.records holds only teardown records; check every phase.
+    records = [r for phase in ("setup", "call", "teardown") for r in caplog.get_records(phase)]
+    leaks = [
+        (record.name, record.getMessage()[:200])
+        for record in records
+        for marker in SECRET_MARKERS
+        if marker.search(record.getMessage())
+    ]
+    assert not leaks, f"secrets in logs: {leaks}"

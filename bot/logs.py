@@ -1,0 +1,87 @@
+"""Logging: one redaction choke point for every record, and optional JSON lines.
+
+Request lines carry capability tokens (?t=...), OAuth codes and states; headers and errors can
+carry credentials. Redacting at record creation covers every logger, ours and the libraries'.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+REDACTIONS = (
+    (
+        re.compile(
+            r"([?&](?:t|code|state|token|access_token|refresh_token|code_verifier|"
+            r"client_secret)=)[^&\s\"']+",
+            re.IGNORECASE,
+        ),
+        r"\1[redacted]",
+    ),
+    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 [redacted]"),
+    (re.compile(r"\bya29\.[\w.-]+"), "[redacted]"),
+    (re.compile(r"\b1//[\w.-]+"), "[redacted]"),
+    (
+        re.compile(
+            r"(\"?(?:refresh_token|access_token|client_secret|apikey|api_key|password)\"?"
+            r"\s*[:=]\s*\"?)[^\"\s,}]+",
+            re.IGNORECASE,
+        ),
+        r"\1[redacted]",
+    ),
+)
+_installed = False
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def install_redaction() -> None:
+    """Wrap the record factory once, so every record is redacted before any handler sees it."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return record
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry)
+
+
+def setup_logging(level: str, as_json: bool) -> None:
+    install_redaction()
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter()
+        if as_json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    logging.basicConfig(level=level, handlers=[handler], force=True)
