@@ -18,6 +18,8 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
+# A claimed row returns to the pool after this, should its sender die while sending.
+LEASE = timedelta(seconds=60)
 BACKOFF_CAP_SECONDS = 300.0
 
 
@@ -60,7 +62,7 @@ class Outbox:
         """Try every message that is due now; returns how many were delivered."""
         delivered = 0
         async with self._flushing:
-            for item in await self._store.due_messages(self._clock.now(), limit):
+            for item in await self._store.claim_due(self._clock.now(), limit, LEASE):
                 message = OutgoingMessage.from_json(item.payload)
                 try:
                     await self._transport.send(message)

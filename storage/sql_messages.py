@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,6 +67,35 @@ class MessageQueries(SqlBase):
                 for row in rows
             ]
 
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
+        """Due rows (and rows whose sender died mid-send) leased to this caller alone."""
+        due = sa.or_(
+            sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
+            sa.and_(outbox.c.status == "sending", outbox.c.next_attempt_at <= now),
+        )
+        query = sa.select(outbox).where(due).order_by(outbox.c.id).limit(limit)
+        if not self._sqlite:
+            query = query.with_for_update(skip_locked=True)  # other workers skip, not wait
+        async with self._write() as conn:
+            rows = list(await conn.execute(query))
+            if rows:
+                await conn.execute(
+                    outbox.update()
+                    .where(outbox.c.id.in_([row.id for row in rows]))
+                    .values(status="sending", next_attempt_at=now + lease)
+                )
+        return [
+            OutboxItem(
+                id=row.id,
+                dedup_key=row.dedup_key,
+                payload=row.payload,
+                attempts=row.attempts,
+                next_attempt_at=now + lease,
+                status="sending",
+            )
+            for row in rows
+        ]
+
     async def mark_delivered(self, item_id: int, now: datetime) -> None:
         async with self._write() as conn:
             await conn.execute(
@@ -80,6 +109,7 @@ class MessageQueries(SqlBase):
         if next_attempt_at is None:
             values["status"] = "dead"
         else:
+            values["status"] = "pending"
             values["next_attempt_at"] = next_attempt_at
         async with self._write() as conn:
             await conn.execute(outbox.update().where(outbox.c.id == item_id).values(**values))
@@ -87,6 +117,8 @@ class MessageQueries(SqlBase):
     async def pending_count(self) -> int:
         async with self._read() as conn:
             count = await conn.scalar(
-                sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == "pending")
+                sa.select(sa.func.count())
+                .select_from(outbox)
+                .where(outbox.c.status.in_(("pending", "sending")))
             )
         return int(count or 0)

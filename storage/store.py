@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from storage.records import (
@@ -111,6 +111,10 @@ class Store(Protocol):
     # Outbox
     async def enqueue(self, dedup_key: str, payload: dict[str, Any], now: datetime) -> bool: ...
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxItem]: ...
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
+        """Lease due messages to one sender; another worker cannot claim them meanwhile."""
+        ...
+
     async def mark_delivered(self, item_id: int, now: datetime) -> None: ...
     async def mark_failed(
         self, item_id: int, next_attempt_at: datetime | None, error: str

@@ -190,3 +190,23 @@ async def test_latest_share_per_conversation(any_store: SqlStore) -> None:
     by_alice = await any_store.latest_share("group", "team", T0, sharer_uid="alice")
     assert by_alice is not None and by_alice.id == first.id
     assert await any_store.latest_share("group", "other", T0) is None
+
+
+async def test_concurrent_claims_never_hand_out_a_message_twice(any_store: SqlStore) -> None:
+    for n in range(40):
+        await any_store.enqueue(f"m{n}", {"n": n}, T0)
+    lease = timedelta(seconds=60)
+    batches = await asyncio.gather(*(any_store.claim_due(T0, 10, lease) for _ in range(6)))
+    claimed = [item.dedup_key for batch in batches for item in batch]
+    assert len(claimed) == len(set(claimed)) == 40
+    assert await any_store.claim_due(T0, 10, lease) == []  # all leased
+
+
+async def test_a_lease_left_by_a_dead_sender_expires(any_store: SqlStore) -> None:
+    await any_store.enqueue("orphan", {"n": 1}, T0)
+    [item] = await any_store.claim_due(T0, 10, timedelta(seconds=60))
+    assert await any_store.claim_due(T0 + timedelta(seconds=30), 10, timedelta(seconds=60)) == []
+    [again] = await any_store.claim_due(T0 + timedelta(seconds=61), 10, timedelta(seconds=60))
+    assert again.id == item.id
+    await any_store.mark_delivered(again.id, T0)
+    assert await any_store.pending_count() == 0
