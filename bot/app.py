@@ -21,6 +21,7 @@ from bot.links import LinkSigner
 from bot.local_calendar import LocalCalendar
 from bot.logs import install_redaction
 from bot.messages import text_message
+from bot.metrics import MeteredCalendar, Metrics
 from bot.outbox import Outbox, Transport
 from bot.routing import Catalog
 from bot.runtime import RUNTIME, Runtime
@@ -48,7 +49,8 @@ def build_services(config: Config, store: Store, transport: Transport, clock: Cl
     )
     if not config.security.secret_key:
         raise ConfigError("[security] secret_key is empty; it signs booking links")
-    outbox = Outbox(store, transport, clock)
+    metrics = Metrics()
+    outbox = Outbox(store, transport, clock, metrics)
     links = LinkSigner(config.security.secret_key)
     vault = TokenVault(config.security.token_keys) if config.security.token_keys else None
     services = Services(
@@ -57,9 +59,10 @@ def build_services(config: Config, store: Store, transport: Transport, clock: Cl
         outbox=outbox,
         settings=settings,
         catalog=Catalog.build(ROUTERS),
-        calendar=LocalCalendar(store),
+        calendar=MeteredCalendar(LocalCalendar(store), metrics),
         links=links,
         vault=vault,
+        metrics=metrics,
     )
     if config.calendar.provider == "google":
         if vault is None:
@@ -78,7 +81,7 @@ def build_services(config: Config, store: Store, transport: Transport, clock: Cl
             )
 
         google = GoogleCalendar(config.google, store, vault, ask_to_reconnect)
-        services = replace(services, calendar=google)
+        services = replace(services, calendar=MeteredCalendar(google, metrics))
     return services
 
 

@@ -10,6 +10,7 @@ from bot.calendar import CalendarProvider
 from bot.clock import Clock
 from bot.links import LinkSigner
 from bot.messages import IncomingMessage, OutgoingMessage, text_message
+from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.routing import Catalog
 from bot.timeparse import ParsedTime, Prefs, parse
@@ -39,6 +40,7 @@ class Services:
     calendar: CalendarProvider
     links: LinkSigner
     vault: TokenVault | None = None  # seals calendar tokens; only providers with tokens need it
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 @dataclass(slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -25,7 +26,9 @@ class Dispatcher:
     async def dispatch(self, message: IncomingMessage) -> None:
         """Route one inbound message to its handler; never raises for a single bad message."""
         settings = self.services.settings
+        metrics = self.services.metrics
         if message.sender.uid == settings.bot_uid or not message.text.strip():
+            metrics.inc("calbot_messages_total", outcome="ignored")
             return
         if message.conversation.kind == "group":
             # Whoever speaks in a group is a member; /find plans for the members it knows.
@@ -35,9 +38,11 @@ class Dispatcher:
         text = self._strip_bot_mention(message.text).strip()
         addressed = self._addressed_to_bot(message)
         if not text.startswith("/") and not addressed:
+            metrics.inc("calbot_messages_total", outcome="ignored")
             return  # people talking among themselves; phrases only fire when we are asked
         if not await self.services.store.claim_message(message.id, self.services.clock.now()):
             log.info("message %s already handled; ignoring redelivery", message.id)
+            metrics.inc("calbot_messages_total", outcome="duplicate")
             return
         user = await self.services.store.ensure_user(
             message.sender.uid, message.sender.name, settings.default_timezone
@@ -78,18 +83,29 @@ class Dispatcher:
     async def _run(
         self, ctx: Context, command: Command, parse: Parser[Any], handler: Handler[Any], args: str
     ) -> None:
+        began = time.perf_counter()
+        outcome = "handled"
         try:
             request = parse(ctx, args)
             await handler(ctx, request)
         except UsageError as problem:
+            outcome = "user_error"
             await ctx.reply(f"{problem.text}\nUsage: {command.usage}")
         except UserError as problem:
+            outcome = "user_error"
             await ctx.reply(problem.text)
         except Exception:
+            outcome = "bug"
             ref = uuid.uuid4().hex[:8]
             log.exception("%s failed on message %s (ref %s)", command.name, ctx.message.id, ref)
             await ctx.reply(
                 f"Sorry, something went wrong on my side (ref {ref}). Please try again in a moment."
+            )
+        finally:
+            metrics = self.services.metrics
+            metrics.inc("calbot_messages_total", outcome=outcome)
+            metrics.observe(
+                "calbot_command_seconds", time.perf_counter() - began, command=command.name
             )
 
     def _unknown_command(self, name: str) -> str:

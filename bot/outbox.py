@@ -13,6 +13,7 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.messages import OutgoingMessage
+from bot.metrics import Metrics
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,10 @@ class DeliveryError(Exception):
 
 
 class Outbox:
-    def __init__(self, store: Store, transport: Transport, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, transport: Transport, clock: Clock, metrics: Metrics | None = None
+    ) -> None:
+        self._metrics = metrics or Metrics()
         self._store = store
         self._transport = transport
         self._clock = clock
@@ -68,10 +72,14 @@ class Outbox:
                     await self._transport.send(message)
                 except DeliveryError as problem:
                     retry_at = self._retry_at(item.attempts, problem)
+                    self._metrics.inc(
+                        "calbot_outbox_failed_total", permanent=str(retry_at is None).lower()
+                    )
                     await self._store.mark_failed(item.id, retry_at, str(problem))
                     log.warning("delivery of %s failed: %s", item.dedup_key, problem)
                     continue
                 await self._store.mark_delivered(item.id, self._clock.now())
+                self._metrics.inc("calbot_outbox_sent_total")
                 delivered += 1
         return delivered
 

@@ -1,0 +1,118 @@
+"""A small Prometheus registry (counters, histograms) and a calendar wrapper that meters calls."""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.calendar import BusyResult, CalendarProvider, CreatedEvent, EventDraft
+from storage.records import Connection
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+Labels = tuple[tuple[str, str], ...]
+
+HELP = {
+    "calbot_messages_total": ("counter", "Inbound messages by outcome."),
+    "calbot_command_seconds": ("histogram", "Time to handle a command, by command."),
+    "calbot_outbox_sent_total": ("counter", "Outgoing messages delivered."),
+    "calbot_outbox_failed_total": ("counter", "Failed delivery attempts, by permanence."),
+    "calbot_calendar_calls_total": ("counter", "Calendar provider calls, by operation."),
+    "calbot_calendar_seconds": ("histogram", "Calendar provider call time, by operation."),
+}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self._counters: dict[tuple[str, Labels], float] = {}
+        self._histograms: dict[tuple[str, Labels], list[float]] = {}
+        self._sums: dict[tuple[str, Labels], float] = {}
+
+    def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
+        key = (name, tuple(sorted(labels.items())))
+        self._counters[key] = self._counters.get(key, 0.0) + amount
+
+    def observe(self, name: str, seconds: float, **labels: str) -> None:
+        key = (name, tuple(sorted(labels.items())))
+        counts = self._histograms.setdefault(key, [0.0] * (len(BUCKETS) + 1))
+        counts[bisect.bisect_left(BUCKETS, seconds)] += 1
+        self._sums[key] = self._sums.get(key, 0.0) + seconds
+
+    def value(self, name: str, **labels: str) -> float:
+        return self._counters.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    def render(self, gauges: dict[str, float]) -> str:
+        lines: list[str] = []
+        names = sorted({n for n, _ in self._counters} | {n for n, _ in self._histograms})
+        for name in names:
+            kind, text = HELP.get(name, ("untyped", name))
+            lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
+            for (metric, labels), value in sorted(self._counters.items()):
+                if metric == name:
+                    lines.append(f"{name}{_labels(labels)} {value:g}")
+            for (metric, labels), counts in sorted(self._histograms.items()):
+                if metric != name:
+                    continue
+                running = 0.0
+                for bound, count in zip((*BUCKETS, float("inf")), counts, strict=True):
+                    running += count
+                    edge = "+Inf" if bound == float("inf") else f"{bound:g}"
+                    lines.append(f"{name}_bucket{_labels((*labels, ('le', edge)))} {running:g}")
+                lines.append(f"{name}_sum{_labels(labels)} {self._sums[(metric, labels)]:g}")
+                lines.append(f"{name}_count{_labels(labels)} {running:g}")
+        for name, value in sorted(gauges.items()):
+            lines += [f"# TYPE {name} gauge", f"{name} {value:g}"]
+        return "\n".join(lines) + "\n"
+
+
+def _labels(labels: Labels) -> str:
+    if not labels:
+        return ""
+    inner = ",".join(
+        f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+        for k, v in labels
+    )
+    return "{" + inner + "}"
+
+
+class MeteredCalendar:
+    """Counts and times every call to the wrapped provider (calls per command, latency)."""
+
+    def __init__(self, inner: CalendarProvider, metrics: Metrics) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._metrics = metrics
+
+    def _done(self, op: str, began: float) -> None:
+        self._metrics.inc("calbot_calendar_calls_total", op=op, provider=self.name)
+        self._metrics.observe("calbot_calendar_seconds", time.perf_counter() - began, op=op)
+
+    async def free_busy(
+        self, owners: Sequence[Connection], start: datetime, end: datetime
+    ) -> dict[str, BusyResult]:
+        began = time.perf_counter()
+        try:
+            return await self.inner.free_busy(owners, start, end)
+        finally:
+            self._done("free_busy", began)
+
+    async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
+        began = time.perf_counter()
+        try:
+            return await self.inner.create_event(owner, draft)
+        finally:
+            self._done("create_event", began)
+
+    async def delete_event(self, owner: Connection, event_id: str) -> bool:
+        began = time.perf_counter()
+        try:
+            return await self.inner.delete_event(owner, event_id)
+        finally:
+            self._done("delete_event", began)
+
+    async def calendar_timezone(self, owner: Connection) -> str | None:
+        return await self.inner.calendar_timezone(owner)
+
+    async def revoke(self, owner: Connection) -> None:
+        await self.inner.revoke(owner)
