@@ -170,7 +170,7 @@ class CometChatClient:
         self._config = config
         self._session = aiohttp.ClientSession()  # built inside the running loop (app start-up)
         self._base = config.base_url()
-        self._rate = rate or SendRate()
+        self._rate = rate or SendRate(limit=config.send_per_minute)
 
     async def close(self) -> None:
         await self._session.close()

@@ -52,6 +52,7 @@ class CometChatConfig:
     webhook_username: str = ""
     webhook_password: str = ""
     scheduler_message: bool = False
+    send_per_minute: int = 30
 
     def base_url(self) -> str:
         """The REST v3 base, derived from app id and region unless set (tests point it local)."""

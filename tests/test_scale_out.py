@@ -1,0 +1,147 @@
+"""Two `calbot serve` processes on one PostgreSQL: one winner per slot, one reply per message."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from storage import SqlStore, WorkingHours
+from tests.conftest import _fresh_store
+from tests.fake_cometchat import FakeCometChat
+from tests.workers import Worker, auth_header, workers
+
+TAKEN = "That slot was just taken. Pick another time in Alice's calendar."
+
+
+@pytest.fixture
+async def cluster(
+    postgres_database: str | None, tmp_path: Path
+) -> AsyncIterator[tuple[list[Worker], FakeCometChat, SqlStore]]:
+    if postgres_database is None:
+        pytest.skip("two workers need PostgreSQL: set CALBOT_TEST_POSTGRES_URL (.ci/run does)")
+    store = await _fresh_store(postgres_database)  # migrated before the workers start
+    fake = FakeCometChat()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with workers(
+            2,
+            postgres_database,
+            str(server.make_url("/v3")),
+            tmp_path,
+            extra="send_per_minute = 1000",
+        ) as pair:
+            yield pair, fake, store
+    finally:
+        await server.close()
+        await store.close()
+
+
+def payload(message_id: str, sender: str, text: str, group: str | None = None) -> dict[str, Any]:
+    receiver, kind = (group, "group") if group else ("calbot", "user")
+    return {
+        "trigger": "message_sent",
+        "data": {
+            "message": {
+                "id": message_id,
+                "sender": sender,
+                "receiver": receiver,
+                "receiverType": kind,
+                "category": "message",
+                "type": "text",
+                "sentAt": 1764000000,
+                "data": {
+                    "text": text,
+                    "entities": {"sender": {"entity": {"uid": sender, "name": sender.title()}}},
+                },
+            }
+        },
+    }
+
+
+async def deliveries(fake: FakeCometChat, done: Any, seconds: float = 60) -> None:
+    for _ in range(int(seconds * 10)):
+        if done():
+            return
+        await asyncio.sleep(0.1)
+    texts = sorted({r.body["data"].get("text", "")[:90] for r in fake.received})
+    raise AssertionError(f"timed out; received {len(fake.received)} messages: {texts}")
+
+
+async def test_fifty_bookers_across_two_workers_make_exactly_one_event(
+    cluster: tuple[list[Worker], FakeCometChat, SqlStore],
+) -> None:
+    pair, fake, store = cluster
+    await store.ensure_user("alice", "Alice", "America/New_York")
+    await store.update_user(
+        "alice",
+        timezone="America/New_York",
+        working_hours=WorkingHours(0, 24 * 60, (1, 2, 3, 4, 5, 6, 7)),
+    )
+    await store.save_connection("alice", "local", "alice", None)
+    bookers = [f"b{n:02d}" for n in range(50)]
+    for uid in bookers:
+        await store.ensure_user(uid, uid.upper(), "America/New_York")
+    async with aiohttp.ClientSession(headers=auth_header()) as http:
+        share = await http.post(
+            f"{pair[0].url}/cometchat/webhook", json=payload("s1", "alice", "/share", "crowd")
+        )
+        assert share.status == 200
+        await deliveries(fake, lambda: any(r.body["category"] == "custom" for r in fake.received))
+        before = await store.local_busy(
+            ["alice"], datetime.now(UTC), datetime.now(UTC) + timedelta(days=8)
+        )
+        workers_cycle = itertools.cycle(pair)
+        posts = [
+            http.post(
+                f"{next(workers_cycle).url}/cometchat/webhook",
+                json=payload(f"book-{uid}", uid, "/book @alice tomorrow 9am", "crowd"),
+            )
+            for uid in bookers
+        ]
+        statuses = [response.status for response in await asyncio.gather(*posts)]
+    assert statuses == [200] * 50
+
+    def answers() -> list[str]:
+        return [
+            r.body["data"].get("text", "")
+            for r in fake.received
+            if r.body["receiver"] == "crowd" and r.body["category"] == "message"
+        ]
+
+    await deliveries(
+        fake, lambda: len([t for t in answers() if t.startswith("Booked") or t == TAKEN]) >= 50
+    )
+    await asyncio.sleep(1.0)  # anything extra would arrive now
+    assert sum(t.startswith("Booked") for t in answers()) == 1
+    assert sum(t == TAKEN for t in answers()) == 49
+    assert sum(r.body["type"] == "extension_calendar_invite" for r in fake.received) == 1
+    after = await store.local_busy(
+        ["alice"], datetime.now(UTC), datetime.now(UTC) + timedelta(days=8)
+    )
+    assert len(after["alice"]) == len(before["alice"]) + 1
+
+
+async def test_a_webhook_delivered_to_both_workers_is_processed_once(
+    cluster: tuple[list[Worker], FakeCometChat, SqlStore],
+) -> None:
+    pair, fake, store = cluster
+    await store.ensure_user("alice", "Alice", "America/New_York")
+    async with aiohttp.ClientSession(headers=auth_header()) as http:
+        posts = [
+            http.post(f"{worker.url}/cometchat/webhook", json=payload("dup-1", "alice", "/help"))
+            for worker in pair
+            for _ in range(3)
+        ]
+        assert [r.status for r in await asyncio.gather(*posts)] == [200] * 6
+    await deliveries(fake, lambda: len(fake.received) >= 1)
+    await asyncio.sleep(1.5)
+    assert len(fake.received) == 1

@@ -1,0 +1,105 @@
+"""Start real `calbot serve` worker processes (for scale-out tests and the load benchmark)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiohttp.test_utils import unused_port
+
+HOOK_USER, HOOK_PASS = "hook-user", "hook-pass"
+
+
+@dataclass
+class Worker:
+    url: str
+    process: asyncio.subprocess.Process
+
+
+def worker_config(port: int, storage_url: str, cometchat_base: str, extra: str = "") -> str:
+    return f"""
+[web]
+host = "127.0.0.1"
+port = {port}
+public_url = "http://127.0.0.1:{port}"
+[storage]
+url = "{storage_url}"
+[security]
+secret_key = "scale-out-secret-key-that-is-long-enough-0123"
+[cometchat]
+app_id = "app1"
+region = "eu"
+api_key = "rest-key"
+bot_uid = "calbot"
+api_base = "{cometchat_base}"
+webhook_username = "{HOOK_USER}"
+webhook_password = "{HOOK_PASS}"
+{extra}
+"""
+
+
+@asynccontextmanager
+async def workers(
+    count: int, storage_url: str, cometchat_base: str, folder: Path, extra: str = ""
+) -> AsyncIterator[list[Worker]]:
+    started: list[Worker] = []
+    env = {**os.environ, "CALBOT_LOG_LEVEL": "WARNING"}
+    try:
+        for index in range(count):
+            port = unused_port()
+            config = folder / f"worker{index}.toml"
+            config.write_text(worker_config(port, storage_url, cometchat_base, extra))
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "serve",
+                "--config",
+                str(config),
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            started.append(Worker(f"http://127.0.0.1:{port}", process))
+        async with aiohttp.ClientSession() as session:
+            for worker in started:
+                await _wait_healthy(session, worker)
+        yield started
+    finally:
+        for worker in started:
+            if worker.process.returncode is None:
+                worker.process.send_signal(signal.SIGTERM)
+        for worker in started:
+            try:
+                await asyncio.wait_for(worker.process.wait(), 20)
+            except TimeoutError:
+                worker.process.kill()
+
+
+async def _wait_healthy(session: aiohttp.ClientSession, worker: Worker) -> None:
+    for _ in range(300):
+        if worker.process.returncode is not None:
+            error = await worker.process.stderr.read() if worker.process.stderr else b""
+            raise RuntimeError(f"worker exited: {error.decode()[-2000:]}")
+        try:
+            async with session.get(f"{worker.url}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"worker at {worker.url} never became healthy")
+
+
+def auth_header() -> dict[str, str]:
+    import base64
+
+    token = base64.b64encode(f"{HOOK_USER}:{HOOK_PASS}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
