@@ -14,6 +14,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.messages import OutgoingMessage
 from bot.metrics import Metrics
+from storage.records import OutboxItem
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,8 @@ MAX_ATTEMPTS = 10
 # A claimed row returns to the pool after this, should its sender die while sending.
 LEASE = timedelta(seconds=60)
 BACKOFF_CAP_SECONDS = 300.0
+# Conversations served at once by one relay pass; each conversation's messages stay in order.
+PARALLEL_CONVERSATIONS = 16
 
 
 class Transport(Protocol):
@@ -64,10 +67,26 @@ class Outbox:
 
     async def flush(self, limit: int = 100) -> int:
         """Try every message that is due now; returns how many were delivered."""
-        delivered = 0
         async with self._flushing:
+            conversations: dict[tuple[str, str], list[tuple[OutboxItem, OutgoingMessage]]] = {}
             for item in await self._store.claim_due(self._clock.now(), limit, LEASE):
                 message = OutgoingMessage.from_json(item.payload)
+                key = (message.receiver_type, message.receiver)
+                conversations.setdefault(key, []).append((item, message))
+            gate = asyncio.Semaphore(PARALLEL_CONVERSATIONS)
+            counts = await asyncio.gather(
+                *(self._deliver_in_order(queue, gate) for queue in conversations.values())
+            )
+        return sum(counts)
+
+    async def _deliver_in_order(
+        self, queue: list[tuple[OutboxItem, OutgoingMessage]], gate: asyncio.Semaphore
+    ) -> int:
+        """One conversation's messages, oldest first; after a failure the rest wait their turn
+        so a reply never arrives before the message it follows."""
+        delivered = 0
+        async with gate:
+            for position, (item, message) in enumerate(queue):
                 try:
                     await self._transport.send(message)
                 except DeliveryError as problem:
@@ -77,6 +96,10 @@ class Outbox:
                     )
                     await self._store.mark_failed(item.id, retry_at, str(problem))
                     log.warning("delivery of %s failed: %s", item.dedup_key, problem)
+                    if retry_at is not None:
+                        for later, _ in queue[position + 1 :]:
+                            await self._store.release(later.id, retry_at)
+                        break
                     continue
                 await self._store.mark_delivered(item.id, self._clock.now())
                 self._metrics.inc("calbot_outbox_sent_total")

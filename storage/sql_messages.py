@@ -114,6 +114,14 @@ class MessageQueries(SqlBase):
         async with self._write() as conn:
             await conn.execute(outbox.update().where(outbox.c.id == item_id).values(**values))
 
+    async def release(self, item_id: int, next_attempt_at: datetime) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                outbox.update()
+                .where(outbox.c.id == item_id, outbox.c.status == "sending")
+                .values(status="pending", next_attempt_at=next_attempt_at)
+            )
+
     async def pending_count(self) -> int:
         async with self._read() as conn:
             count = await conn.scalar(

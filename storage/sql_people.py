@@ -30,6 +30,10 @@ class PeopleQueries(SqlBase):
         return _user(row) if row else None
 
     async def ensure_user(self, uid: str, name: str, default_timezone: str) -> User:
+        # Every message calls this; the common case (known user, same name) needs no write.
+        known = await self.get_user(uid)
+        if known is not None and (not name or known.name == name):
+            return known
         async with self._write() as conn:
             row = (await conn.execute(sa.select(users).where(users.c.uid == uid))).first()
             if row is None:

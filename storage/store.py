@@ -119,6 +119,10 @@ class Store(Protocol):
     async def mark_failed(
         self, item_id: int, next_attempt_at: datetime | None, error: str
     ) -> None: ...
+    async def release(self, item_id: int, next_attempt_at: datetime) -> None:
+        """Hand a leased, unsent message back, due at `next_attempt_at`; no attempt counted."""
+        ...
+
     async def pending_count(self) -> int: ...
 
     # Local calendars (the embedded default provider)

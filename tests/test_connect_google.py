@@ -30,6 +30,7 @@ class World:
 
     async def say(self, text: str, sender: str = "alice") -> list[str]:
         self.ids += 1
+        await self.site.runtime.services.outbox.flush()  # earlier notices are not replies to this
         before = len(self.site.transport.sent)
         await self.site.say(
             IncomingMessage(

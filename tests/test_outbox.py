@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from bot.messages import text_message
-from bot.outbox import MAX_ATTEMPTS, DeliveryError, Outbox
+import asyncio
+
+from bot.messages import OutgoingMessage, text_message
+from bot.outbox import MAX_ATTEMPTS, PARALLEL_CONVERSATIONS, DeliveryError, Outbox
 from storage import SqlStore
 from tests.fakes import FrozenClock, RecordingTransport
 
@@ -43,3 +45,56 @@ async def test_permanent_failures_and_exhausted_retries_are_marked_dead(
     assert transport.sent == []
     assert transport.attempts == 1 + MAX_ATTEMPTS
     assert await store.pending_count() == 0
+
+
+class GatedTransport(RecordingTransport):
+    """Holds every send until released, recording how many run at once and for whom."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight: list[str] = []
+        self.most_at_once = 0
+        self.overlapping_same_receiver = False
+
+    async def send(self, message: OutgoingMessage) -> None:
+        if message.receiver in self.in_flight:
+            self.overlapping_same_receiver = True
+        self.in_flight.append(message.receiver)
+        self.most_at_once = max(self.most_at_once, len(self.in_flight))
+        await asyncio.sleep(0.01)  # let every other ready send start
+        self.in_flight.remove(message.receiver)
+        await super().send(message)
+
+
+async def test_conversations_are_served_in_parallel_and_each_in_order(
+    store: SqlStore, clock: FrozenClock
+) -> None:
+    transport = GatedTransport()
+    outbox = Outbox(store, transport, clock)
+    people = [f"p{n}" for n in range(PARALLEL_CONVERSATIONS + 4)]
+    for step in range(3):
+        for uid in people:
+            await outbox.post(f"{uid}:{step}", text_message(uid, "user", f"{uid} step {step}"))
+    assert await outbox.flush() == 3 * len(people)
+    assert transport.most_at_once == PARALLEL_CONVERSATIONS
+    assert not transport.overlapping_same_receiver
+    for uid in people:
+        mine = [m.text for m in transport.sent if m.receiver == uid]
+        assert mine == [f"{uid} step {step}" for step in range(3)]
+
+
+async def test_a_failed_send_holds_back_the_rest_of_its_conversation_only(
+    store: SqlStore, clock: FrozenClock
+) -> None:
+    transport = RecordingTransport()
+    transport.failures = [DeliveryError("429", retry_after=5)]
+    outbox = Outbox(store, transport, clock)
+    for n in range(3):
+        await outbox.post(f"a{n}", text_message("alice", "user", f"to alice {n}"))
+    await outbox.post("b0", text_message("bob", "user", "to bob"))
+    assert await outbox.flush() == 1
+    assert [m.text for m in transport.sent] == ["to bob"]
+    clock.advance(seconds=6)
+    assert await outbox.flush() == 3
+    assert [m.text for m in transport.sent[1:]] == [f"to alice {n}" for n in range(3)]
+    assert transport.attempts == 5  # alice's 2nd and 3rd were never tried early

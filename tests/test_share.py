@@ -196,7 +196,7 @@ async def test_scheduler_message_is_sent_when_configured(
     config = replace(TEST_CONFIG, cometchat=CometChatConfig(scheduler_message=True))
     chat = Chat(team, clock, config=config)
     await chat.say("/share @bob")
-    scheduler = chat.sent[1]
+    [scheduler] = [m for m in chat.sent if m.category == "interactive"]
     assert (scheduler.category, scheduler.type, scheduler.on_behalf_of) == (
         "interactive",
         "scheduler",

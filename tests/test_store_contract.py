@@ -202,6 +202,17 @@ async def test_concurrent_claims_never_hand_out_a_message_twice(any_store: SqlSt
     assert await any_store.claim_due(T0, 10, lease) == []  # all leased
 
 
+async def test_a_released_message_is_due_again_later_without_an_attempt(
+    any_store: SqlStore,
+) -> None:
+    await any_store.enqueue("later", {"n": 1}, T0)
+    [item] = await any_store.claim_due(T0, 10, timedelta(seconds=60))
+    await any_store.release(item.id, T0 + timedelta(seconds=5))
+    assert await any_store.claim_due(T0 + timedelta(seconds=4), 10, timedelta(seconds=60)) == []
+    [again] = await any_store.claim_due(T0 + timedelta(seconds=5), 10, timedelta(seconds=60))
+    assert (again.id, again.attempts) == (item.id, 0)
+
+
 async def test_a_lease_left_by_a_dead_sender_expires(any_store: SqlStore) -> None:
     await any_store.enqueue("orphan", {"n": 1}, T0)
     [item] = await any_store.claim_due(T0, 10, timedelta(seconds=60))
