@@ -12,6 +12,7 @@ from typing import Any
 from bot.context import Context, Services
 from bot.errors import UsageError, UserError
 from bot.messages import IncomingMessage
+from bot.metrics import own_time
 from bot.routing import Command, Handler, Parser
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,10 @@ class Dispatcher:
 
     async def dispatch(self, message: IncomingMessage) -> None:
         """Route one inbound message to its handler; never raises for a single bad message."""
+        with own_time(self.services.metrics):
+            await self._dispatch(message)
+
+    async def _dispatch(self, message: IncomingMessage) -> None:
         settings = self.services.settings
         metrics = self.services.metrics
         if message.sender.uid == settings.bot_uid or not message.text.strip():

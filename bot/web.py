@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import sys
+from pathlib import Path
+
 from aiohttp import web
 
 from bot.runtime import RUNTIME
@@ -22,6 +27,7 @@ async def metrics(request: web.Request) -> web.Response:
     gauges = {
         "calbot_outbox_pending": float(await runtime.services.store.pending_count()),
         "calbot_background_tasks": float(len(runtime.background)),
+        **_memory(),
     }
     return web.Response(
         text=runtime.services.metrics.render(gauges),
@@ -29,3 +35,18 @@ async def metrics(request: web.Request) -> web.Response:
         charset="utf-8",
         headers={"X-Content-Type-Options": "nosniff"},
     )
+
+
+def _memory() -> dict[str, float]:
+    """Resident memory now (Linux /proc) and at its peak (getrusage), in bytes."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    gauges = {
+        "process_peak_resident_memory_bytes": float(
+            peak * (1 if sys.platform == "darwin" else 1024)
+        )
+    }
+    statm = Path("/proc/self/statm")
+    if statm.exists():
+        pages = int(statm.read_text().split()[1])
+        gauges["process_resident_memory_bytes"] = float(pages * os.sysconf("SC_PAGE_SIZE"))
+    return gauges

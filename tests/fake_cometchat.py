@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,8 @@ class FakeCometChat:
     received: list[Received] = field(default_factory=list)
     script: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     next_id: int = 1000
+    latency: float = 0.0  # seconds added to every answer, like a round trip to CometChat
+    listeners: list[Callable[[Received], None]] = field(default_factory=list)
 
     def fail(self, status: int, code: str, *, retry_after: str | None = None) -> None:
         headers = {"Retry-After": retry_after} if retry_after else {}
@@ -40,6 +44,8 @@ class FakeCometChat:
         return app
 
     async def _send(self, request: web.Request) -> web.Response:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if request.headers.get("apikey") != self.api_key:
             return web.json_response(
                 {"error": {"code": "AUTH_ERR_APIKEY_NOT_FOUND", "message": "bad key"}}, status=401
@@ -48,7 +54,10 @@ class FakeCometChat:
             status, body, headers = self.script.pop(0)
             return web.json_response(body, status=status, headers=headers)
         body = await request.json()
-        self.received.append(Received(request.path, dict(request.headers), body))
+        received = Received(request.path, dict(request.headers), body)
+        self.received.append(received)
+        for listener in self.listeners:
+            listener(received)
         self.next_id += 1
         sender = request.headers.get("onBehalfOf") or request.match_info.get("uid", "")
         return web.json_response({"data": {**body, "id": str(self.next_id), "sender": sender}})

@@ -47,6 +47,7 @@ class FakeGoogle:
         self.calls: list[tuple[str, str]] = []
         self.script: dict[str, list[Scripted]] = {}
         self.granted_scope = ""
+        self.latency = 0.0  # seconds added to every answer, like a round trip to Google
 
     def add_account(self, email: str, timezone: str = "Europe/Berlin") -> Account:
         self.accounts[email] = Account(email, timezone)
@@ -90,6 +91,8 @@ class FakeGoogle:
     @web.middleware
     async def _log_and_script(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.calls.append((request.method, request.path))
+        if self.latency:
+            await asyncio.sleep(self.latency)
         queued = self.script.get(request.path)
         if queued:
             answer = queued.pop(0)

@@ -63,3 +63,6 @@ async def test_metrics_count_messages_commands_and_calendar_calls(tmp_path: Path
     assert 'calbot_calendar_calls_total{op="free_busy",provider="local"} 1' in body
     assert "calbot_outbox_sent_total 5" in body  # /share sends a card and a confirmation
     assert "# TYPE calbot_command_seconds histogram" in body
+    assert "calbot_message_own_seconds_count 5" in body
+    peak = next(line for line in body.splitlines() if line.startswith("process_peak_resident"))
+    assert 10e6 < float(peak.split()[1]) < 10e9  # a Python process: megabytes, not bytes or TB

@@ -47,10 +47,15 @@ webhook_password = "{HOOK_PASS}"
 
 @asynccontextmanager
 async def workers(
-    count: int, storage_url: str, cometchat_base: str, folder: Path, extra: str = ""
+    count: int,
+    storage_url: str,
+    cometchat_base: str,
+    folder: Path,
+    extra: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[list[Worker]]:
     started: list[Worker] = []
-    env = {**os.environ, "CALBOT_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "CALBOT_LOG_LEVEL": "WARNING", **(extra_env or {})}
     try:
         for index in range(count):
             port = unused_port()

@@ -1,0 +1,287 @@
+"""Many concurrent conversations through the webhook of real `calbot serve` worker processes.
+
+usage: .venv/bin/python -m benchmarks.load_bench [--workers 1] [--postgres URL]
+           [--conversations 100] [--google-latency 0.08] [--cometchat-latency 0.05]
+
+Each conversation is an owner and a booker: the owner sends `/share @booker`, the booker
+`/book @owner tomorrow 10am`, then `/help`; each step waits for the bot's answer, as people do.
+CometChat and Google are the fake servers from the test suite, with a fixed latency added to
+every answer. Reported: commands per second (wall clock, first request to last answer), the
+bot's own time per message (from each worker's /metrics histogram calbot_message_own_seconds,
+which leaves out time spent waiting on the calendar provider), peak memory per worker, and
+provider HTTP calls per command. Without --postgres it runs on SQLite (use one worker there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from bot.tokens import TokenVault, new_key
+from storage import WorkingHours, open_store
+from tests.fake_cometchat import FakeCometChat, Received
+from tests.fake_google import FakeGoogle
+from tests.workers import Worker, auth_header, workers
+
+ZONES = ("America/New_York", "Europe/London", "Europe/Berlin", "Asia/Tokyo")
+ANSWER_TIMEOUT = 120.0
+
+
+@dataclass
+class Inboxes:
+    """What the fake CometChat delivered, one queue per receiving uid."""
+
+    queues: dict[str, asyncio.Queue[dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(asyncio.Queue)
+    )
+
+    def __call__(self, received: Received) -> None:
+        self.queues[str(received.body["receiver"])].put_nowait(received.body)
+
+    async def expect(self, uid: str, *wanted: Callable[[dict[str, Any]], bool]) -> None:
+        """Wait until `uid` received one message matching each of `wanted`, in any order."""
+        missing = list(wanted)
+        async with asyncio.timeout(ANSWER_TIMEOUT):
+            while missing:
+                body = await self.queues[uid].get()
+                match = next((w for w in missing if w(body)), None)
+                if match is not None:
+                    missing.remove(match)
+                elif body["category"] == "message":  # an answer, but not the one we wanted
+                    raise RuntimeError(f"{uid} got: {body['data'].get('text', '')[:200]}")
+
+
+def is_text(prefix: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda b: b["category"] == "message" and b["data"].get("text", "").startswith(prefix)
+
+
+def is_invite(body: dict[str, Any]) -> bool:
+    return bool(body["type"] == "extension_calendar_invite")
+
+
+@dataclass
+class Driver:
+    http: aiohttp.ClientSession
+    pool: list[Worker]
+    inboxes: Inboxes
+    sent: int = 0
+
+    async def say(self, sender: str, text: str) -> None:
+        worker = self.pool[self.sent % len(self.pool)]
+        self.sent += 1
+        body = {
+            "trigger": "message_sent",
+            "data": {
+                "message": {
+                    "id": uuid.uuid4().hex,
+                    "sender": sender,
+                    "receiver": "calbot",
+                    "receiverType": "user",
+                    "category": "message",
+                    "type": "text",
+                    "sentAt": int(time.time()),
+                    "data": {
+                        "text": text,
+                        "entities": {"sender": {"entity": {"uid": sender, "name": sender.upper()}}},
+                    },
+                }
+            },
+        }
+        async with self.http.post(f"{worker.url}/cometchat/webhook", json=body) as response:
+            if response.status != 200:
+                raise RuntimeError(f"webhook answered {response.status}")
+
+    async def conversation(self, index: int) -> None:
+        owner, booker = f"o{index:04d}", f"b{index:04d}"
+        await self.say(owner, f"/share @{booker}")
+        await self.inboxes.expect(owner, is_text("Shared your free time"))
+        await self.say(booker, f"/book @{owner} tomorrow 10am for 30 min")
+        await self.inboxes.expect(booker, is_text("Booked"), is_invite)
+        await self.say(booker, "/help")
+        await self.inboxes.expect(booker, is_text(""))
+
+
+@asynccontextmanager
+async def database(postgres: str | None, folder: Path) -> AsyncIterator[str]:
+    if postgres is None:
+        yield f"sqlite+aiosqlite:///{folder / 'load.db'}"
+        return
+    from tests.conftest import _admin
+
+    name = f"calbot_bench_{uuid.uuid4().hex[:8]}"
+    await _admin(postgres, f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres.rsplit("/", 1)[0] + "/" + name
+    finally:
+        await _admin(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def seed(url: str, google: FakeGoogle, vault: TokenVault, conversations: int) -> None:
+    store = await open_store(url)  # also applies the migrations before the workers start
+    anytime = WorkingHours(0, 24 * 60, (1, 2, 3, 4, 5, 6, 7))
+    for index in range(conversations):
+        zone = ZONES[index % len(ZONES)]
+        owner, booker = f"o{index:04d}", f"b{index:04d}"
+        for uid in (owner, booker):
+            await store.ensure_user(uid, uid.upper(), zone)
+            await store.update_user(uid, timezone=zone, working_hours=anytime)
+        account = google.add_account(f"{owner}@bench{index}.test", zone)
+        sealed = vault.seal(owner, {"refresh_token": google.issue_refresh_token(account.email)})
+        await store.save_connection(owner, "google", account.email, sealed)
+    await store.close()
+
+
+def histogram(text: str, name: str) -> list[tuple[float, float]]:
+    """Cumulative (upper bound, count) pairs of an unlabelled histogram in Prometheus text."""
+    pairs = []
+    for line in text.splitlines():
+        if line.startswith(f'{name}_bucket{{le="'):
+            bound = line.split('"')[1]
+            pairs.append(
+                (float("inf") if bound == "+Inf" else float(bound), float(line.split()[1]))
+            )
+    return pairs
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return 0.0
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def gauge(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    return float("nan")
+
+
+def quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    """Like PromQL histogram_quantile: linear inside the bucket that holds the q-th value."""
+    total = buckets[-1][1]
+    rank, lower, below = q * total, 0.0, 0.0
+    for bound, cumulative in buckets:
+        if cumulative >= rank:
+            if bound == float("inf"):
+                return lower
+            inside = cumulative - below
+            return lower + (bound - lower) * ((rank - below) / inside if inside else 0.0)
+        lower, below = bound, cumulative
+    return lower
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    google, cometchat = FakeGoogle(), FakeCometChat()
+    google.latency, cometchat.latency = args.google_latency, args.cometchat_latency
+    inboxes = Inboxes()
+    cometchat.listeners.append(inboxes)
+    servers = [
+        TestServer(google.app(), host="127.0.0.1"),
+        TestServer(cometchat.app(), host="127.0.0.1"),
+    ]
+    for server in servers:
+        await server.start_server()
+    google_base = str(servers[0].make_url("")).rstrip("/")
+    key = new_key()
+    extra = f"""send_per_minute = 1000000
+[calendar]
+provider = "google"
+[google]
+client_id = "cid"
+client_secret = "csecret"
+token_uri = "{google_base}/token"
+revoke_uri = "{google_base}/revoke"
+userinfo_uri = "{google_base}/v1/userinfo"
+api_base = "{google_base}/"
+"""
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            async with database(args.postgres, Path(folder)) as url:
+                await seed(url, google, TokenVault([key]), args.conversations)
+                env = {"CALBOT_SECURITY_TOKEN_KEYS": key}
+                cometchat_base = str(servers[1].make_url("/v3"))
+                async with (
+                    workers(args.workers, url, cometchat_base, Path(folder), extra, env) as pool,
+                    aiohttp.ClientSession(headers=auth_header()) as http,
+                ):
+                    driver = Driver(http, pool, inboxes)
+                    cpu_before = sum(cpu_seconds(w.process.pid) for w in pool)
+                    began = time.perf_counter()
+                    await asyncio.gather(
+                        *(driver.conversation(i) for i in range(args.conversations))
+                    )
+                    wall = time.perf_counter() - began
+                    cpu = sum(cpu_seconds(w.process.pid) for w in pool) - cpu_before
+                    scraped = []
+                    for worker in pool:
+                        async with http.get(f"{worker.url}/metrics") as response:
+                            scraped.append(await response.text())
+    finally:
+        for server in servers:
+            await server.close()
+    merged: dict[float, float] = defaultdict(float)
+    for text in scraped:
+        for bound, count in histogram(text, "calbot_message_own_seconds"):
+            merged[bound] += count
+    buckets = sorted(merged.items())
+    commands = driver.sent
+    api_calls = [c for c in google.calls if c[1] != "/token"]
+    return {
+        "commands": commands,
+        "seconds": wall,
+        "per_second": commands / wall,
+        "worker_cpu_ms_per_command": cpu * 1000 / commands,
+        "own_p50_ms": quantile(buckets, 0.50) * 1000,
+        "own_p99_ms": quantile(buckets, 0.99) * 1000,
+        "peak_rss_mb": max(gauge(t, "process_peak_resident_memory_bytes") for t in scraped) / 2**20,
+        "google_calls_per_command": len(api_calls) / commands,
+        "token_refreshes": sum(1 for c in google.calls if c[1] == "/token"),
+        "cometchat_sends_per_command": len(cometchat.received) / commands,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--postgres", default=None, help="PostgreSQL server URL (a database is created)"
+    )
+    parser.add_argument("--conversations", type=int, default=100)
+    parser.add_argument("--google-latency", type=float, default=0.08)
+    parser.add_argument("--cometchat-latency", type=float, default=0.05)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    results = [asyncio.run(run(args)) for _ in range(args.rounds)]
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    print(
+        f"{args.workers} worker(s), {backend}, {args.conversations} concurrent conversations, "
+        f"fake Google +{args.google_latency * 1000:.0f} ms, "
+        f"fake CometChat +{args.cometchat_latency * 1000:.0f} ms per call"
+    )
+    for key in results[0]:
+        values = [r[key] for r in results]
+        print(
+            f"  {key:28} {statistics.median(values):10.2f}"
+            + (f"  (rounds: {', '.join(f'{v:.2f}' for v in values)})" if len(values) > 1 else "")
+        )
+
+
+if __name__ == "__main__":
+    main()
