@@ -77,43 +77,51 @@ def incoming(message: Mapping[str, Any]) -> IncomingMessage | None:
     """A text message as our value type; None for non-text messages (receipts, actions...)."""
     if message.get("category") != "message" or message.get("type") != "text":
         return None
+    inner = message.get("data")
+    if not isinstance(inner, Mapping):
+        raise PayloadError("a text message needs a data object")
     try:
-        inner = message["data"]
         text = inner["text"]
-        message_id = str(message["id"])
-        sender_uid = str(message["sender"]).lower()
+        ids = [message["id"], message["sender"], message["receiver"]]
         receiver_type = message["receiverType"]
-        receiver = str(message["receiver"]).lower()
-    except (KeyError, TypeError):
+    except KeyError:
         raise PayloadError(
             "a text message needs id, sender, receiver, receiverType and data.text"
         ) from None
+    if not all(isinstance(v, str | int) and not isinstance(v, bool) and str(v) for v in ids):
+        raise PayloadError("id, sender and receiver must be non-empty strings or numbers")
+    message_id, sender_uid, receiver = str(ids[0]), str(ids[1]).lower(), str(ids[2]).lower()
     if not isinstance(text, str) or receiver_type not in ("user", "group"):
         raise PayloadError("data.text must be a string and receiverType user or group")
-    entities = inner.get("entities") if isinstance(inner.get("entities"), Mapping) else {}
-    sender_entity = entities.get("sender", {}).get("entity", {}) if entities else {}
-    name = sender_entity.get("name") if isinstance(sender_entity, Mapping) else None
-    mentions_raw = inner.get("mentions") if isinstance(inner.get("mentions"), Mapping) else {}
+    sender_entity = _object(_object(_object(inner.get("entities")).get("sender")).get("entity"))
+    name = sender_entity.get("name")
     mentions = {
         str(uid).lower(): str(user.get("name", uid)) if isinstance(user, Mapping) else str(uid)
-        for uid, user in (mentions_raw or {}).items()
+        for uid, user in _object(inner.get("mentions")).items()
     }
-    sent = message.get("sentAt")
-    sent_at = (
-        datetime.fromtimestamp(float(sent), UTC)
-        if isinstance(sent, int | float)
-        else datetime.now(UTC)
-    )
-    parent = message.get("parentId")
     return IncomingMessage(
         id=message_id,
         sender=Sender(sender_uid, str(name or sender_uid)),
         conversation=Conversation(receiver_type, receiver),
         text=text,
-        sent_at=sent_at,
+        sent_at=_sent_at(message.get("sentAt")),
         mentions=mentions,
-        parent_id=str(parent) if parent else None,
+        parent_id=str(message["parentId"]) if message.get("parentId") else None,
     )
+
+
+def _object(value: object) -> Mapping[str, Any]:
+    """`value` when it is a JSON object; optional parts of a payload may be anything."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _sent_at(value: object) -> datetime:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            pass  # nonsense clocks (NaN, year 30000) are not worth refusing the message over
+    return datetime.now(UTC)
 
 
 def wire_body(message: OutgoingMessage) -> dict[str, Any]:

@@ -4,28 +4,36 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot import booking
 from bot.cards import both_zones
+from bot.cometchat import PayloadError
 from bot.context import Services
 from bot.errors import UserError
 from bot.messages import ReceiverType, text_message
 from bot.timeparse import wall_clock
+from bot.zones import known_zone
 
 log = logging.getLogger(__name__)
 
 
-async def handle_interaction(services: Services, body: Mapping[str, Any]) -> None:
-    """Book the picked slot and tell the picker how it went (never raises for bad input)."""
-    try:
-        request = _read(body)
-    except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as problem:
-        log.warning("unreadable scheduler interaction: %r", problem)
-        return
-    share_id, picker, start, minutes, message_id = request
+@dataclass(frozen=True, slots=True)
+class Pick:
+    share_id: str
+    picker: str
+    start: datetime
+    minutes: int
+    message_id: str
+
+
+async def handle_interaction(services: Services, pick: Pick) -> None:
+    """Book the picked slot and tell the picker how it went."""
+    share_id, picker, start, minutes = pick.share_id, pick.picker, pick.start, pick.minutes
+    message_id = pick.message_id
     now = services.clock.now()
     if not await services.store.claim_message(f"interaction:{message_id}:{picker}:{start}", now):
         return
@@ -58,19 +66,31 @@ async def handle_interaction(services: Services, body: Mapping[str, Any]) -> Non
     await _tell(services, picker, f"Booked with {owner.name}: {when}. The invite is on its way.")
 
 
-def _read(body: Mapping[str, Any]) -> tuple[str, str, datetime, int, str]:
+def read_pick(body: Mapping[str, Any]) -> Pick:
+    """The slot a scheduler click asks for; PayloadError when the payload does not say."""
+    try:
+        return _read(body)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as problem:
+        raise PayloadError(f"unreadable scheduler interaction ({problem!r:.100})") from None
+
+
+def _read(body: Mapping[str, Any]) -> Pick:
     data = body["data"]
     payload = body.get("payload") or {}
     share_id = str(payload["shareId"])
     picker = str(data["interactedBy"]).lower()
     scheduled = data["schedulerData"]
-    zone = ZoneInfo(str(data.get("interactionTimezoneCode") or "UTC"))
+    zone = known_zone(str(data.get("interactionTimezoneCode") or "UTC"))
+    if zone is None:
+        raise ValueError("unknown interactionTimezoneCode")
     local = datetime.fromisoformat(str(scheduled["meetStartAt"]))
     start = local if local.tzinfo else wall_clock(local.date(), local.time(), zone)
     minutes = int(scheduled.get("duration") or 30)
     if not 5 <= minutes <= 480:
         raise ValueError("duration out of range")
-    return share_id, picker, start, minutes, str(data.get("messageId", ""))
+    if not 2000 <= start.year <= 2200:
+        raise ValueError("start out of range")
+    return Pick(share_id, picker, start, minutes, str(data.get("messageId", "")))
 
 
 async def _tell(services: Services, uid: str, text: str) -> None:

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
@@ -22,6 +22,7 @@ from bot.invites import ics, links
 from bot.links import LinkClaims, LinkError
 from bot.messages import ReceiverType
 from bot.runtime import RUNTIME
+from bot.zones import known_zone
 from storage.records import Share, User
 
 routes = web.RouteTableDef()
@@ -84,10 +85,8 @@ async def _open(services: Services, share_id: str, token: str) -> Opened:
 
 
 def _zone(name: str | None, fallback: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name) if name else ZoneInfo(fallback)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(fallback)
+    """The reader's zone from the page's form, or their own when it names no known zone."""
+    return (known_zone(name) if name else None) or ZoneInfo(fallback)
 
 
 def _csrf(services: Services, nonce: str, share_id: str) -> str:

@@ -23,6 +23,7 @@ class Background:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.failed = 0  # each one is a bug: the work catches what it expects
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.create_task(work, name=name)
@@ -32,6 +33,7 @@ class Background:
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
+            self.failed += 1
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     async def drain(self, seconds: float = 10.0) -> None:

@@ -27,6 +27,7 @@ async def metrics(request: web.Request) -> web.Response:
     gauges = {
         "calbot_outbox_pending": float(await runtime.services.store.pending_count()),
         "calbot_background_tasks": float(len(runtime.background)),
+        "calbot_background_failed": float(runtime.background.failed),
         **_memory(),
     }
     return web.Response(

@@ -17,7 +17,7 @@ from bot.cometchat import (
     message_of,
 )
 from bot.groups import member_left
-from bot.interactions import handle_interaction
+from bot.interactions import handle_interaction, read_pick
 from bot.runtime import RUNTIME
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ async def webhook(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         return web.json_response({"error": "body must be a JSON object"}, status=400)
     trigger = body.get("trigger")
+    if trigger is not None and not isinstance(trigger, str):
+        return web.json_response({"error": "trigger must be a string"}, status=400)
     if trigger in MEMBERSHIP_TRIGGERS:
         change = membership_change(body)
         if change is None:
@@ -72,7 +74,11 @@ async def webhook(request: web.Request) -> web.Response:
             runtime.background.spawn(member_left(runtime.services, guid, uid), "leave")
         return web.json_response({"ok": True})
     if trigger == "ui_message_interacted":
-        runtime.background.spawn(handle_interaction(runtime.services, body), "interaction")
+        try:
+            pick = read_pick(body)
+        except PayloadError as problem:
+            return web.json_response({"error": str(problem)}, status=400)
+        runtime.background.spawn(handle_interaction(runtime.services, pick), "interaction")
         return web.json_response({"ok": True})
     try:
         message = message_of(body)

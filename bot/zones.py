@@ -43,6 +43,21 @@ OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGN
 
 
 @cache
+def _known_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def known_zone(name: str) -> ZoneInfo | None:
+    """The zone for an exact IANA name from an untrusted source, else None.
+
+    Checked against the installed list first: ZoneInfo() itself reads the file system and
+    raises IsADirectoryError, OSError or ValueError for names like "Europe", a 10 kB string,
+    or "../etc".
+    """
+    return ZoneInfo(name) if name in _known_names() else None
+
+
+@cache
 def _zone_index() -> dict[str, str]:
     """Lower-cased IANA names and their city parts ("new_york", "new york") -> IANA name."""
     index: dict[str, str] = {}
