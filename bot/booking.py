@@ -11,6 +11,7 @@ A crash between 1 and 4 leaves a `held` row; `recover` finishes it on the next s
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,6 +33,22 @@ MIN_LENGTH = timedelta(minutes=5)
 MAX_LENGTH = timedelta(hours=8)
 STALE_HOLD = timedelta(minutes=2)
 ICS_LINK_LIFETIME = timedelta(days=365)
+
+
+MAX_TITLE = 200
+# Bidirectional overrides/isolates and zero-width characters can make a title read differently
+# from what it says ("Pay\u202eexe.pdf"); other control characters break lines in invites.
+_INVISIBLE = dict.fromkeys(
+    [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
+     *range(0x2066, 0x206A), 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF],
+    " ",
+)  # fmt: skip
+
+
+def clean_title(text: str, fallback: str) -> str:
+    """A meeting title as shown to other people: one line of visible text, at most 200 chars."""
+    cleaned = " ".join(unicodedata.normalize("NFC", text).translate(_INVISIBLE).split())
+    return cleaned[:MAX_TITLE].strip() or fallback
 
 
 class SlotGone(UserError):
@@ -63,7 +80,7 @@ async def book(services: Services, slot: Slot) -> Booking:
                 slot.booker.uid,
                 slot.start,
                 slot.end,
-                slot.title,
+                clean_title(slot.title, f"Meeting with {slot.owner.name}"),
                 slot.share.id if slot.share else None,
                 slot.receiver_type,
                 slot.receiver,

@@ -230,7 +230,8 @@ async def _slot(services: Services, opened: Opened, form: Any) -> booking.Slot:
     try:
         start = datetime.fromisoformat(str(form.get("start", "")))
         minutes = int(str(form.get("d", "30")))
-    except ValueError:
+        end = start + timedelta(minutes=minutes)
+    except (ValueError, OverflowError):
         raise UserError("Pick one of the free times first.") from None
     if start.tzinfo is None or minutes not in DURATIONS:
         raise UserError("Pick one of the free times first.")
@@ -241,9 +242,7 @@ async def _slot(services: Services, opened: Opened, form: Any) -> booking.Slot:
     booker = await services.store.get_user(booker_uid) if booker_uid else None
     if booker is None:
         raise UserError("I don't know that chat user id; use the id you chat with.")
-    title = (
-        " ".join(str(form.get("title", "")).split())[:200] or f"Meeting with {opened.owner.name}"
-    )
+    title = booking.clean_title(str(form.get("title", "")), f"Meeting with {opened.owner.name}")
     share = opened.share
     receiver_type: ReceiverType = "group" if share.conversation_type == "group" else "user"
     receiver = share.conversation_id if receiver_type == "group" else booker.uid
@@ -251,7 +250,7 @@ async def _slot(services: Services, opened: Opened, form: Any) -> booking.Slot:
         opened.owner,
         booker,
         start,
-        start + timedelta(minutes=minutes),
+        end,
         title,
         share,
         receiver,

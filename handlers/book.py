@@ -24,7 +24,6 @@ router = Router("book")
 DEFAULT_LENGTH = timedelta(minutes=30)
 SEARCH_DAYS = timedelta(days=7)
 TITLE = re.compile(r"\"([^\"]{1,200})\"|\b(?:about|re:|titled|called)\s+(.{1,200})$", re.IGNORECASE)
-MAX_TITLE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +74,7 @@ async def book(ctx: Context, request: BookRequest) -> None:
     owner, share = await _owner_and_share(ctx, request)
     start, end = await _slot(ctx, owner, share, request.when)
     receiver, receiver_type = _invite_destination(ctx)
-    title = (request.title or f"{ctx.user.name} / {owner.name}")[:MAX_TITLE]
+    title = booking.clean_title(request.title or "", f"{ctx.user.name} / {owner.name}")
     await booking.book(
         ctx.services,
         booking.Slot(owner, ctx.user, start, end, title, share, receiver, receiver_type),

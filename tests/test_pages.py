@@ -6,6 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from icalendar import Calendar
@@ -154,3 +155,74 @@ async def test_a_link_for_one_share_does_not_open_another(site: Site) -> None:
 async def test_ics_needs_its_own_valid_token(site: Site) -> None:
     response = await site.client.get("/ics/whatever.ics?t=bad.token")
     assert response.status == 403
+
+
+HOSTILE = "Pay\u202eexe.pdf\r\nATTENDEE:mailto:a@evil.test\r\n<script>alert(1)</script>\u200b"
+
+
+async def test_a_hostile_title_stays_one_line_of_inert_text_everywhere(site: Site) -> None:
+    link = await share_link(site)
+    page = await (await site.client.get(link)).text()
+    response = await site.client.post(
+        link.split("?")[0],
+        data={"t": token_of(link), "csrf": csrf_of(page), "start": WED_9_NY.isoformat(),
+              "d": "30", "tz": "Europe", "title": HOSTILE},
+    )  # fmt: skip
+    done = await response.text()
+    assert response.status == 200
+    assert "<script>alert" not in done and "&lt;script&gt;alert(1)&lt;/script&gt;" in done
+    assert "\u202e" not in done and "\u200b" not in done
+    assert "Wed 25 Nov 2026, 15:00–15:30 CET" in done  # "Europe" is no zone: Bob's own is used
+    ics_path = site.local(re.search(r'href="([^"]+\.ics\?t=[^"]+)"', done).group(1))  # type: ignore[union-attr]
+    ics_response = await site.client.get(ics_path)
+    raw = await ics_response.text()
+    assert ics_response.headers["Content-Disposition"] == 'attachment; filename="invite.ics"'
+    assert not any(line.startswith("ATTENDEE:mailto:a@evil") for line in raw.split("\r\n"))
+    [event] = Calendar.from_ical(raw).walk("VEVENT")
+    assert str(event["summary"]) == (
+        "Pay exe.pdf ATTENDEE:mailto:a@evil.test <script>alert(1)</script>"
+    )
+    await site.runtime.services.outbox.flush()
+    [invite] = [m for m in site.transport.sent if m.type == INVITE_TYPE]
+    assert invite.data["customData"]["event"]["title"] == str(event["summary"])
+    google = parse_qs(urlparse(invite.data["customData"]["links"]["google"]).query)
+    assert google["text"] == [str(event["summary"])]
+
+
+async def test_any_form_on_a_valid_link_gets_a_page_never_a_server_error(site: Site) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    link = await share_link(site)
+    page = await (await site.client.get(link)).text()
+    token, csrf, path = token_of(link), csrf_of(page), link.split("?")[0]
+    statuses: list[int] = []
+    values = st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(["Europe", "../etc/passwd", "x" * 5000, "9999-12-31T23:59:59+14:00",
+                         "2026-11-25T14:00:00+00:00", "2026-11-25T14:00:00", "15", "-30",
+                         "1e400", "NaN", "bob", "alice", "nobody"]),
+    )  # fmt: skip
+    forms = st.fixed_dictionaries(
+        {"t": st.just(token), "csrf": st.just(csrf)},
+        optional={name: values for name in ("start", "d", "tz", "title", "booker", "slot")},
+    )
+    examples: list[dict[str, str]] = []
+
+    # hypothesis drives a synchronous function; the requests run on this test's loop below.
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(forms)
+    def collect(form: dict[str, str]) -> None:
+        examples.append(form)
+
+    collect()
+    for form in examples:
+        query = {k: v for k, v in form.items() if k in ("tz", "d", "slot")}
+        shown = await site.client.get(path, params={"t": token, **query})
+        posted = await site.client.post(path, data=form)
+        statuses += [shown.status, posted.status]
+        too_long = sum(len(v) for v in query.values()) > 4000  # aiohttp caps a URL at 8 KB
+        assert shown.status == 200 or (too_long and shown.status == 400)
+        assert posted.status in (200, 409), form
+        assert "Traceback" not in await posted.text()
+    assert 409 in statuses  # the fuzz reached the refusals, not only the happy path
