@@ -16,6 +16,7 @@ from bot.links import LinkClaims, LinkError
 from bot.messages import text_message
 from bot.pages import SECURITY_HEADERS, TEMPLATES
 from bot.runtime import RUNTIME, Runtime
+from bot.web import read_form
 from storage.records import OAuthState, User
 
 routes = web.RouteTableDef()
@@ -105,7 +106,7 @@ async def show(request: web.Request) -> web.Response:
 async def start(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     services = runtime.services
-    form = await request.post()
+    form = await read_form(request)
     try:
         user = await _user_for(runtime, str(form.get("t", "")))
         _checked_csrf(request, services, str(form.get("csrf", "")), user.uid)
@@ -185,7 +186,7 @@ async def callback(request: web.Request) -> web.Response:
 async def confirm(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     services = runtime.services
-    form = await request.post()
+    form = await read_form(request)
     state = await services.store.get_oauth_state(str(form.get("state", "")))
     problem = _state_problem(request, services, state, "exchanged")
     if problem or state is None or state.sealed is None or state.account is None:
@@ -216,7 +217,7 @@ async def confirm(request: web.Request) -> web.Response:
 async def disconnect(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     services = runtime.services
-    form = await request.post()
+    form = await read_form(request)
     try:
         user = await _user_for(runtime, str(form.get("t", "")))
         _checked_csrf(request, services, str(form.get("csrf", "")), user.uid)

@@ -22,6 +22,7 @@ from bot.invites import ics, links
 from bot.links import LinkClaims, LinkError
 from bot.messages import ReceiverType
 from bot.runtime import RUNTIME
+from bot.web import read_form
 from bot.zones import known_zone
 from storage.records import Share, User
 
@@ -145,7 +146,7 @@ async def _page(
     request: web.Request, opened: Opened, error: str | None = None, status: int = 200
 ) -> web.Response:
     services = request.app[RUNTIME].services
-    source = request.query if request.method == "GET" else await request.post()
+    source = request.query if request.method == "GET" else await read_form(request)
     audience_user = await services.store.get_user(opened.claims.audience)
     fallback = audience_user.timezone if audience_user else opened.owner.timezone
     zone = _zone(str(source.get("tz") or ""), fallback)
@@ -199,7 +200,7 @@ async def show(request: web.Request) -> web.Response:
 @routes.post("/book/{share_id}")
 async def book(request: web.Request) -> web.Response:
     services = request.app[RUNTIME].services
-    form = await request.post()
+    form = await read_form(request)
     try:
         opened = await _open(services, request.match_info["share_id"], str(form.get("t", "")))
         nonce = request.cookies.get(CSRF_COOKIE, "")

@@ -1,4 +1,4 @@
-"""HTTP routes that belong to the bot itself (health now; pages and webhooks join later)."""
+"""HTTP routes that belong to the bot itself: health, metrics and the API description."""
 
 from __future__ import annotations
 
@@ -6,12 +6,25 @@ import os
 import resource
 import sys
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from bot.runtime import RUNTIME
 
 routes = web.RouteTableDef()
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """The POSTed form, or a 400 for a body that is no form (multipart without a boundary,
+    bytes that are not the declared charset) instead of an unhandled error."""
+    try:
+        return await request.post()
+    except (ValueError, UnicodeDecodeError, LookupError):
+        raise web.HTTPBadRequest(
+            text="This form could not be read. Reload the page and try again."
+        ) from None
 
 
 @routes.get("/healthz")
@@ -19,6 +32,13 @@ async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     pending = await runtime.services.store.pending_count()
     return web.json_response({"status": "ok", "outbox_pending": pending})
+
+
+@routes.get("/openapi.json")
+async def openapi(_request: web.Request) -> web.Response:
+    """The OpenAPI description of these endpoints (what the schemathesis suite checks)."""
+    text = (Path(__file__).parent / "openapi.json").read_text(encoding="utf-8")
+    return web.Response(text=text, content_type="application/json")
 
 
 @routes.get("/metrics")
