@@ -35,7 +35,7 @@ from bot.tokens import TokenVault, new_key
 from storage import WorkingHours, open_store
 from tests.fake_cometchat import FakeCometChat, Received
 from tests.fake_google import FakeGoogle
-from tests.workers import Worker, auth_header, workers
+from tests.workers import Worker, auth_header, google_section, workers
 
 ZONES = ("America/New_York", "Europe/London", "Europe/Berlin", "Asia/Tokyo")
 ANSWER_TIMEOUT = 120.0
@@ -209,17 +209,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         await server.start_server()
     google_base = str(servers[0].make_url("")).rstrip("/")
     key = new_key()
-    extra = f"""send_per_minute = 1000000
-[calendar]
-provider = "google"
-[google]
-client_id = "cid"
-client_secret = "csecret"
-token_uri = "{google_base}/token"
-revoke_uri = "{google_base}/revoke"
-userinfo_uri = "{google_base}/v1/userinfo"
-api_base = "{google_base}/"
-"""
+    extra = "send_per_minute = 1000000\n" + google_section(google_base)
     try:
         with tempfile.TemporaryDirectory() as folder:
             async with database(args.postgres, Path(folder)) as url:

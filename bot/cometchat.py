@@ -174,8 +174,14 @@ class SendRate:
 class CometChatClient:
     """REST v3 sender: POST /messages on a user's behalf, POST /bots/{uid}/messages as the bot."""
 
-    def __init__(self, config: CometChatConfig, rate: SendRate | None = None) -> None:
+    def __init__(
+        self,
+        config: CometChatConfig,
+        rate: SendRate | None = None,
+        timeout: aiohttp.ClientTimeout = REQUEST_TIMEOUT,
+    ) -> None:
         self._config = config
+        self._timeout = timeout
         self._session = aiohttp.ClientSession()  # built inside the running loop (app start-up)
         self._base = config.base_url()
         self._rate = rate or SendRate(limit=config.send_per_minute)
@@ -201,7 +207,7 @@ class CometChatClient:
             url = f"{self._base}/bots/{self._config.bot_uid}/messages"
         try:
             async with self._session.post(
-                url, json=wire_body(message), headers=headers, timeout=REQUEST_TIMEOUT
+                url, json=wire_body(message), headers=headers, timeout=self._timeout
             ) as response:
                 if response.status < 300:
                     return

@@ -18,23 +18,35 @@ class Received:
 
 
 @dataclass
+class Scripted:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    delay: float = 0.0  # stall this long first (a slow service)
+    drop: bool = False  # then hang up without an answer (a dropped connection)
+
+
+@dataclass
 class FakeCometChat:
     api_key: str = "rest-key"
     received: list[Received] = field(default_factory=list)
-    script: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    script: list[Scripted] = field(default_factory=list)
     next_id: int = 1000
     latency: float = 0.0  # seconds added to every answer, like a round trip to CometChat
     listeners: list[Callable[[Received], None]] = field(default_factory=list)
 
-    def fail(self, status: int, code: str, *, retry_after: str | None = None) -> None:
+    def fail(
+        self,
+        status: int,
+        code: str = "",
+        *,
+        retry_after: str | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+    ) -> None:
         headers = {"Retry-After": retry_after} if retry_after else {}
-        self.script.append(
-            (
-                status,
-                {"error": {"message": code.lower(), "code": code, "source": "chat-api"}},
-                headers,
-            )
-        )
+        body = {"error": {"message": code.lower(), "code": code, "source": "chat-api"}}
+        self.script.append(Scripted(status, body, headers, delay, drop))
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -51,8 +63,14 @@ class FakeCometChat:
                 {"error": {"code": "AUTH_ERR_APIKEY_NOT_FOUND", "message": "bad key"}}, status=401
             )
         if self.script:
-            status, body, headers = self.script.pop(0)
-            return web.json_response(body, status=status, headers=headers)
+            answer = self.script.pop(0)
+            if answer.delay:
+                await asyncio.sleep(answer.delay)
+            if answer.drop and request.transport is not None:
+                request.transport.abort()
+                raise asyncio.CancelledError  # the handler ends with the connection
+            if answer.status:
+                return web.json_response(answer.body, status=answer.status, headers=answer.headers)
         body = await request.json()
         received = Received(request.path, dict(request.headers), body)
         self.received.append(received)

@@ -34,6 +34,8 @@ class Scripted:
     status: int
     body: dict[str, Any]
     delay: float = 0.0
+    after: bool = False  # do the work, then stall before answering (a lost response)
+    drop: bool = False  # hang up without an answer (a dropped connection)
 
 
 class FakeGoogle:
@@ -72,9 +74,13 @@ class FakeGoogle:
         *,
         times: int = 1,
         delay: float = 0.0,
+        after: bool = False,
+        drop: bool = False,
     ) -> None:
         for _ in range(times):
-            self.script.setdefault(path, []).append(Scripted(status, body or {}, delay))
+            self.script.setdefault(path, []).append(
+                Scripted(status, body or {}, delay, after, drop)
+            )
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._log_and_script])
@@ -96,8 +102,15 @@ class FakeGoogle:
         queued = self.script.get(request.path)
         if queued:
             answer = queued.pop(0)
+            if answer.after:
+                done: web.StreamResponse = await handler(request)
+                await asyncio.sleep(answer.delay)
+                return done
             if answer.delay:
                 await asyncio.sleep(answer.delay)
+            if answer.drop and request.transport is not None:
+                request.transport.abort()
+                raise asyncio.CancelledError  # the handler ends with the connection
             if answer.status:
                 return web.json_response(answer.body, status=answer.status)
         response: web.StreamResponse = await handler(request)

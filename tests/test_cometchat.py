@@ -9,12 +9,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.cometchat import CometChatClient, SendRate
 from bot.config import CometChatConfig, Config
 from bot.messages import text_message
+from bot.outbox import Outbox
 from tests.fake_cometchat import FakeCometChat
 from tests.fakes import FrozenClock
 from tests.site import Site, running_site
@@ -26,6 +28,7 @@ AUTH = "Basic " + base64.b64encode(b"hook-user:hook-pass").decode()
 class World:
     site: Site
     fake: FakeCometChat
+    settings: CometChatConfig
 
     async def post(self, body: Any, auth: str = AUTH, raw: bytes | None = None) -> int:
         data = raw if raw is not None else json.dumps(body).encode()
@@ -63,7 +66,7 @@ async def world(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[World]:
         configure=configure,
         transport_factory=lambda config: CometChatClient(settings),
     ) as site:
-        yield World(site, fake)
+        yield World(site, fake, settings)
     await server.close()
 
 
@@ -258,3 +261,24 @@ async def test_a_slot_picked_in_the_scheduler_bubble_is_booked(world: World) -> 
         sum(t.startswith("Booked with Alice: Wed 25 Nov 2026, 15:00–15:30 CET") for t in texts) == 1
     )
     assert sum(r.body["type"] == "extension_calendar_invite" for r in world.fake.received) == 1
+
+
+async def test_slow_failing_and_dropped_sends_are_retried_until_each_arrives_once(
+    world: World, clock: FrozenClock
+) -> None:
+    client = CometChatClient(world.settings, timeout=aiohttp.ClientTimeout(total=0.5))
+    outbox = Outbox(world.site.runtime.services.store, client, clock)
+    world.fake.fail(0, delay=2.0)  # slower than our 0.5 s timeout
+    world.fake.fail(0, drop=True)  # connection closed without an answer
+    world.fake.fail(500, "ERR_INTERNAL")
+    world.fake.fail(503, "ERR_UNAVAILABLE")
+    try:
+        await outbox.post("slow", text_message("alice", "user", "hello"))
+        for _ in range(5):
+            await outbox.flush()
+            clock.advance(seconds=600)  # past any backoff
+    finally:
+        await client.close()
+    assert [r.body["data"]["text"] for r in world.fake.received] == ["hello"]
+    assert world.fake.script == []  # all four faults were met on the way
+    assert await world.site.runtime.services.store.pending_count() == 0

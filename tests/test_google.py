@@ -76,6 +76,14 @@ async def test_a_slow_answer_times_out_and_is_retried(world: GoogleWorld, store:
     assert count(world, FREEBUSY) == 2
 
 
+async def test_a_dropped_connection_is_retried(world: GoogleWorld, store: SqlStore) -> None:
+    ana = await world.connect(store, "ana", "ana@example.com", "Europe/Berlin")
+    world.fake.fail(FREEBUSY, 0, drop=True)
+    result = await world.provider.free_busy([ana], T0, T0 + timedelta(days=1))
+    assert result["ana"].error is None
+    assert count(world, FREEBUSY) == 2
+
+
 async def test_an_expired_access_token_is_refreshed_once(
     world: GoogleWorld, store: SqlStore
 ) -> None:

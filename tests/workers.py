@@ -103,6 +103,21 @@ async def _wait_healthy(session: aiohttp.ClientSession, worker: Worker) -> None:
     raise RuntimeError(f"worker at {worker.url} never became healthy")
 
 
+def google_section(google_base: str) -> str:
+    """Config lines that make a worker use the Google provider against a FakeGoogle server."""
+    return f"""
+[calendar]
+provider = "google"
+[google]
+client_id = "cid"
+client_secret = "csecret"
+token_uri = "{google_base}/token"
+revoke_uri = "{google_base}/revoke"
+userinfo_uri = "{google_base}/v1/userinfo"
+api_base = "{google_base}/"
+"""
+
+
 def auth_header() -> dict[str, str]:
     import base64
 

@@ -1,0 +1,127 @@
+"""A `calbot serve` process SIGKILLed in the middle of a booking, then started again: the booking
+is finished once, with one event and one invite, and nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestServer
+
+from bot.tokens import TokenVault, new_key
+from storage import SqlStore, WorkingHours, open_store
+from storage.tables import bookings
+from tests.fake_cometchat import FakeCometChat
+from tests.fake_google import FakeGoogle
+from tests.workers import Worker, auth_header, google_section, workers
+
+EVENTS = "/calendar/v3/calendars/primary/events"
+
+
+@dataclass
+class Crashable:
+    google: FakeGoogle
+    cometchat: FakeCometChat
+    store: SqlStore
+    url: str
+    folder: Path
+    extra: str
+    env: dict[str, str]
+    cometchat_base: str
+
+    def worker(self) -> Any:
+        return workers(1, self.url, self.cometchat_base, self.folder, self.extra, self.env)
+
+    def invites(self) -> list[dict[str, Any]]:
+        return [
+            r.body for r in self.cometchat.received if r.body["type"] == "extension_calendar_invite"
+        ]
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[Crashable]:
+    google, cometchat = FakeGoogle(), FakeCometChat()
+    servers = [
+        TestServer(google.app(), host="127.0.0.1"),
+        TestServer(cometchat.app(), host="127.0.0.1"),
+    ]
+    for server in servers:
+        await server.start_server()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
+    store = await open_store(url)
+    key = new_key()
+    anytime = WorkingHours(0, 24 * 60, (1, 2, 3, 4, 5, 6, 7))
+    for uid, zone in (("alice", "America/New_York"), ("bob", "Europe/Berlin")):
+        await store.ensure_user(uid, uid.title(), zone)
+        await store.update_user(uid, timezone=zone, working_hours=anytime)
+    account = google.add_account("alice@example.com", "America/New_York")
+    sealed = TokenVault([key]).seal(
+        "alice", {"refresh_token": google.issue_refresh_token(account.email)}
+    )
+    await store.save_connection("alice", "google", account.email, sealed)
+    try:
+        yield Crashable(
+            google, cometchat, store, url, tmp_path,
+            google_section(str(servers[0].make_url("")).rstrip("/")),
+            {"CALBOT_SECURITY_TOKEN_KEYS": key},
+            str(servers[1].make_url("/v3")),
+        )  # fmt: skip
+    finally:
+        await store.close()
+        for server in servers:
+            await server.close()
+
+
+async def say(http: aiohttp.ClientSession, worker: Worker, uid: str, text: str, n: str) -> None:
+    body = {"trigger": "message_sent", "data": {"message": {
+        "id": n, "sender": uid, "receiver": "calbot", "receiverType": "user",
+        "category": "message", "type": "text", "data": {"text": text}}}}  # fmt: skip
+    async with http.post(f"{worker.url}/cometchat/webhook", json=body) as response:
+        assert response.status == 200
+
+
+async def until(condition: Any, seconds: float = 30) -> None:
+    for _ in range(int(seconds * 20)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["before-insert", "after-insert"])
+async def test_sigkill_mid_booking_then_restart_books_once(world: Crashable, applied: bool) -> None:
+    # The event insert stalls: either before Google applies it, or after (the answer is lost).
+    world.google.fail(EVENTS, 0, delay=120, after=applied)
+    async with aiohttp.ClientSession(headers=auth_header()) as http:
+        async with world.worker() as [first]:
+            await say(http, first, "alice", "/share @bob", "m1")
+            await until(
+                lambda: any(r.body["category"] == "custom" for r in world.cometchat.received)
+            )
+            await say(http, first, "bob", "/book @alice tomorrow 10am", "m2")
+            await until(lambda: ("POST", EVENTS) in world.google.calls)
+            first.process.kill()  # SIGKILL: no cleanup, no flush, no goodbye
+            await first.process.wait()
+        events = sum(len(a.events) for a in world.google.accounts.values())
+        assert events == (1 if applied else 0)
+        assert world.invites() == []
+        # Time passes: the hold is older than the sweeper's two-minute grace period.
+        async with world.store._engine.begin() as conn:
+            await conn.execute(
+                sa.update(bookings).values(created_at=datetime.now(UTC) - timedelta(minutes=3))
+            )
+        async with world.worker() as [second]:
+            await until(lambda: len(world.invites()) >= 1)
+            await say(http, second, "bob", "/book @alice tomorrow 10am", "m2")  # redelivered
+            await asyncio.sleep(1.0)  # a second invite or event would arrive now
+    assert sum(len(a.events) for a in world.google.accounts.values()) == 1
+    assert len(world.invites()) == 1
+    [booked] = await world.store.upcoming_bookings("alice", datetime.now(UTC))
+    assert booked.status == "confirmed"
