@@ -25,6 +25,7 @@ from bot.metrics import MeteredCalendar, Metrics
 from bot.outbox import Outbox, Transport
 from bot.routing import Catalog
 from bot.runtime import RUNTIME, Runtime
+from bot.throttle import RateLimit
 from bot.tokens import TokenVault
 from bot.web import routes
 from handlers import ROUTERS
@@ -110,6 +111,7 @@ def build_app(
     app.add_routes(connect_pages.routes)
     app.add_routes(webhook.routes)
     app[pages.TEMPLATES] = pages.templates()
+    app[pages.POST_LIMIT] = RateLimit(config.web.booking_posts_per_minute)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(config.storage.url)

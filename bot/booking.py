@@ -25,13 +25,15 @@ from bot.invites import Invite, ics, links
 from bot.links import LinkClaims
 from bot.messages import ReceiverType, text_message
 from storage.records import Booking, Connection, NewBooking, Share, User
-from storage.store import SlotTaken
+from storage.store import BookerQuota, QuotaReached, SlotTaken
 
 log = logging.getLogger(__name__)
 
 MIN_LENGTH = timedelta(minutes=5)
 MAX_LENGTH = timedelta(hours=8)
 STALE_HOLD = timedelta(minutes=2)
+# A booker can fill someone's calendar only so fast (spam, or a script gone wrong).
+BOOKINGS_PER_DAY = 5
 ICS_LINK_LIFETIME = timedelta(days=365)
 
 
@@ -86,9 +88,16 @@ async def book(services: Services, slot: Slot) -> Booking:
                 slot.receiver,
             ),
             now,
+            BookerQuota(now - timedelta(days=1), BOOKINGS_PER_DAY),
         )
     except SlotTaken:
         raise SlotGone(slot.owner) from None
+    except QuotaReached:
+        raise UserError(
+            f"You have booked {BOOKINGS_PER_DAY} meetings with {slot.owner.name} in the last "
+            "24 hours, which is the most I allow. Cancel one with /cancel, or ask "
+            f"{slot.owner.name} to add more time themselves."
+        ) from None
     try:
         busy = (await services.calendar.free_busy([connection], slot.start, slot.end))[
             connection.uid

@@ -8,9 +8,7 @@ The only module that knows CometChat's JSON. Inbound accepts the current webhook
 from __future__ import annotations
 
 import logging
-import time
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,11 +17,11 @@ import aiohttp
 from bot.config import CometChatConfig
 from bot.messages import Conversation, IncomingMessage, OutgoingMessage, Sender
 from bot.outbox import DeliveryError
+from bot.throttle import RateLimit
 
 log = logging.getLogger(__name__)
 
 MESSAGE_TRIGGERS = {"message_sent", "after_message", "user_mentioned"}
-PER_USER_PER_MINUTE = 30
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5, sock_read=10)
 
 
@@ -149,42 +147,20 @@ class CometChatError(DeliveryError):
         self.code = code
 
 
-class SendRate:
-    """At most `limit` sends per sender in any 60 s (CometChat's per-user message limit)."""
-
-    def __init__(
-        self, limit: int = PER_USER_PER_MINUTE, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._limit = limit
-        self._clock = clock
-        self._sent: dict[str, deque[float]] = {}
-
-    def wait_for(self, sender: str) -> float:
-        """Seconds to wait before `sender` may send; 0 means go (and it is counted)."""
-        now = self._clock()
-        window = self._sent.setdefault(sender, deque())
-        while window and now - window[0] >= 60:
-            window.popleft()
-        if len(window) >= self._limit:
-            return 60 - (now - window[0])
-        window.append(now)
-        return 0.0
-
-
 class CometChatClient:
     """REST v3 sender: POST /messages on a user's behalf, POST /bots/{uid}/messages as the bot."""
 
     def __init__(
         self,
         config: CometChatConfig,
-        rate: SendRate | None = None,
+        rate: RateLimit | None = None,
         timeout: aiohttp.ClientTimeout = REQUEST_TIMEOUT,
     ) -> None:
         self._config = config
         self._timeout = timeout
         self._session = aiohttp.ClientSession()  # built inside the running loop (app start-up)
         self._base = config.base_url()
-        self._rate = rate or SendRate(limit=config.send_per_minute)
+        self._rate = rate or RateLimit(config.send_per_minute)
 
     async def close(self) -> None:
         await self._session.close()

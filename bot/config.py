@@ -29,6 +29,7 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
+    booking_posts_per_minute: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,12 @@ def _validate(config: Config, source: str) -> None:
         ) from None
     if "://" not in config.storage.url:
         raise ConfigError(f"[storage] url in {source} must be an SQLAlchemy URL")
+    for section, key, value in (
+        ("web", "booking_posts_per_minute", config.web.booking_posts_per_minute),
+        ("cometchat", "send_per_minute", config.cometchat.send_per_minute),
+    ):
+        if value < 1:
+            raise ConfigError(f"[{section}] {key} in {source} must be 1 or more, got {value}")
 
 
 def require_real_mode(config: Config, source: str) -> None:

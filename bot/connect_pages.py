@@ -14,7 +14,7 @@ from bot import google_oauth
 from bot.context import Services
 from bot.links import LinkClaims, LinkError
 from bot.messages import text_message
-from bot.pages import SECURITY_HEADERS, TEMPLATES
+from bot.pages import render_page
 from bot.runtime import RUNTIME, Runtime
 from bot.web import read_form
 from storage.records import OAuthState, User
@@ -30,15 +30,8 @@ def connect_link(services: Services, uid: str) -> str:
     return f"{services.settings.public_url}/connect?t={services.links.sign(claims)}"
 
 
-def _page(request: web.Request, name: str, status: int = 200, **values: object) -> web.Response:
-    body = request.app[TEMPLATES].get_template(name).render(**values)
-    return web.Response(
-        text=body, status=status, content_type="text/html", headers=SECURITY_HEADERS
-    )
-
-
 def _problem(request: web.Request, status: int, message: str) -> web.Response:
-    return _page(request, "problem.html", status=status, message=message)
+    return render_page(request, "problem.html", status=status, message=message)
 
 
 async def _user_for(runtime: Runtime, token: str) -> User:
@@ -90,7 +83,7 @@ async def show(request: web.Request) -> web.Response:
         return _problem(request, 403, refusal.text or "")
     nonce = _nonce(request)
     connection = await services.store.get_connection(user.uid)
-    response = _page(
+    response = render_page(
         request,
         "connect.html",
         user=user,
@@ -172,7 +165,7 @@ async def callback(request: web.Request) -> web.Response:
         return _problem(request, 400, "This sign-in was already used. Send /connect again.")
     user = await services.store.get_user(state.uid)
     nonce = request.cookies.get(BROWSER_COOKIE, "")
-    return _page(
+    return render_page(
         request,
         "confirm.html",
         user=user,

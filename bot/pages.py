@@ -22,12 +22,15 @@ from bot.invites import ics, links
 from bot.links import LinkClaims, LinkError
 from bot.messages import ReceiverType
 from bot.runtime import RUNTIME
+from bot.throttle import RateLimit
 from bot.web import read_form
 from bot.zones import known_zone
 from storage.records import Share, User
 
 routes = web.RouteTableDef()
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+# Booking attempts per client address a minute ([web] booking_posts_per_minute).
+POST_LIMIT = web.AppKey("booking_post_limit", RateLimit)
 CSRF_COOKIE = "calbot_csrf"
 DURATIONS = (15, 30, 45, 60)
 COMMON_ZONES = ("UTC", "America/Los_Angeles", "America/Denver", "America/Chicago",
@@ -57,11 +60,16 @@ class Opened:
     token: str
 
 
-def _render(request: web.Request, name: str, status: int = 200, **values: Any) -> web.Response:
-    body = request.app[TEMPLATES].get_template(name).render(**values)
-    return web.Response(
-        text=body, status=status, content_type="text/html", headers=SECURITY_HEADERS
+def render_page(request: web.Request, name: str, status: int = 200, **values: Any) -> web.Response:
+    """A page whose only script and style are ours: a fresh CSP nonce marks them."""
+    nonce = secrets.token_urlsafe(16)
+    body = request.app[TEMPLATES].get_template(name).render(csp_nonce=nonce, **values)
+    policy = (
+        f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     )
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": policy}
+    return web.Response(text=body, status=status, content_type="text/html", headers=headers)
 
 
 async def _open(services: Services, share_id: str, token: str) -> Opened:
@@ -158,7 +166,7 @@ async def _page(
         f"{opened.share.window_start.astimezone(zone):%a %d %b} and "
         f"{opened.share.window_end.astimezone(zone):%a %d %b}"
     )
-    response = _render(
+    response = render_page(
         request,
         "book.html",
         status=status,
@@ -194,12 +202,23 @@ async def show(request: web.Request) -> web.Response:
         opened = await _open(services, request.match_info["share_id"], request.query.get("t", ""))
         return await _page(request, opened)
     except PageProblem as problem:
-        return _render(request, "problem.html", status=problem.status, message=problem.message)
+        return render_page(request, "problem.html", status=problem.status, message=problem.message)
 
 
 @routes.post("/book/{share_id}")
 async def book(request: web.Request) -> web.Response:
     services = request.app[RUNTIME].services
+    wait = request.app[POST_LIMIT].wait_for(request.remote or "unknown")
+    if wait > 0:
+        seconds = max(1, round(wait))
+        response = render_page(
+            request,
+            "problem.html",
+            status=429,
+            message=f"Too many booking attempts from your network. Try again in {seconds} s.",
+        )
+        response.headers["Retry-After"] = str(seconds)
+        return response
     form = await read_form(request)
     try:
         opened = await _open(services, request.match_info["share_id"], str(form.get("t", "")))
@@ -208,7 +227,7 @@ async def book(request: web.Request) -> web.Response:
         if not nonce or not hmac.compare_digest(str(form.get("csrf", "")), expected):
             raise PageProblem(403, "This form has expired. Reload the page and pick a time again.")
     except PageProblem as problem:
-        return _render(request, "problem.html", status=problem.status, message=problem.message)
+        return render_page(request, "problem.html", status=problem.status, message=problem.message)
     try:
         slot = await _slot(services, opened, form)
         booked = await booking.book(services, slot)
@@ -216,7 +235,7 @@ async def book(request: web.Request) -> web.Response:
         return await _page(request, opened, error=problem.text, status=409)
     reader = _zone(str(form.get("tz") or ""), slot.booker.timezone)
     invite = booking.invite_for(services, booked, opened.owner, slot.booker)
-    return _render(
+    return render_page(
         request,
         "done.html",
         title=booked.title,

@@ -13,9 +13,10 @@ from storage.records import (
     WorkingHours,
 )
 from storage.sql import SqlStore, open_store
-from storage.store import SlotTaken, Store
+from storage.store import BookerQuota, QuotaReached, SlotTaken, Store
 
 __all__ = [
+    "BookerQuota",
     "Booking",
     "Connection",
     "LocalEvent",
@@ -23,6 +24,7 @@ __all__ = [
     "NewShare",
     "OAuthState",
     "OutboxItem",
+    "QuotaReached",
     "Share",
     "SlotTaken",
     "SqlStore",

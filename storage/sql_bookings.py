@@ -19,7 +19,7 @@ from storage.records import (
     Share,
 )
 from storage.sql_base import SqlBase
-from storage.store import SlotTaken
+from storage.store import BookerQuota, QuotaReached, SlotTaken
 from storage.tables import (
     bookings,
     local_events,
@@ -70,7 +70,9 @@ class BookingQueries(SqlBase):
         )
 
     # Bookings ----------------------------------------------------------------------------------
-    async def hold_booking(self, booking: NewBooking, now: datetime) -> Booking:
+    async def hold_booking(
+        self, booking: NewBooking, now: datetime, quota: BookerQuota | None = None
+    ) -> Booking:
         booking_id = str(uuid.uuid4())
         async with self._write() as conn:
             if not self._sqlite:
@@ -93,6 +95,19 @@ class BookingQueries(SqlBase):
             ).first()
             if clash is not None:
                 raise SlotTaken(_booking(clash))
+            if quota is not None:
+                made = await conn.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(bookings)
+                    .where(
+                        bookings.c.owner_uid == booking.owner_uid,
+                        bookings.c.booker_uid == booking.booker_uid,
+                        bookings.c.status.in_(ACTIVE_BOOKING_STATES),
+                        bookings.c.created_at >= quota.since,
+                    )
+                )
+                if (made or 0) >= quota.limit:
+                    raise QuotaReached()
             await conn.execute(
                 bookings.insert().values(
                     id=booking_id,

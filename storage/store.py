@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -19,6 +20,18 @@ from storage.records import (
     User,
     WorkingHours,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class BookerQuota:
+    """At most `limit` active bookings by one booker in one owner's calendar made since `since`."""
+
+    since: datetime
+    limit: int
+
+
+class QuotaReached(Exception):
+    """The booker already holds as many bookings with this owner as the quota allows."""
 
 
 class SlotTaken(Exception):
@@ -54,8 +67,11 @@ class Store(Protocol):
     # Shares and bookings
     async def create_share(self, share: NewShare, now: datetime) -> Share: ...
     async def get_share(self, share_id: str) -> Share | None: ...
-    async def hold_booking(self, booking: NewBooking, now: datetime) -> Booking:
-        """Atomically check for overlap and insert a `held` booking, or raise SlotTaken."""
+    async def hold_booking(
+        self, booking: NewBooking, now: datetime, quota: BookerQuota | None = None
+    ) -> Booking:
+        """Atomically check overlap (SlotTaken) and the booker's quota (QuotaReached), then
+        insert a `held` booking."""
         ...
 
     async def transition_booking(

@@ -9,6 +9,7 @@ import pytest
 from icalendar import Calendar
 
 from bot import booking
+from bot.booking import BOOKINGS_PER_DAY
 from bot.cards import INVITE_TYPE
 from bot.local_calendar import LocalCalendar
 from storage import SqlStore
@@ -206,3 +207,18 @@ async def test_a_crash_between_event_and_invite_still_delivers_exactly_one_invit
     assert len(await alice_busy(store)) == 1
     [confirmed] = await store.upcoming_bookings("bob", clock.now())
     assert confirmed.status == "confirmed" and confirmed.event_id
+
+
+async def test_one_booker_cannot_fill_someones_calendar(shared: Chat, store: SqlStore) -> None:
+    for hour in range(3, 3 + BOOKINGS_PER_DAY):  # 15:00.. Berlin = 09:00.. New York
+        reply = (await shared.say(f"/book tomorrow {hour}pm about Sync {hour}", sender="bob"))[-1]
+        assert reply.startswith(f"Booked “Sync {hour}”"), reply
+    [refusal] = await shared.say("/book tomorrow 9pm", sender="bob")
+    assert refusal == (
+        f"You have booked {BOOKINGS_PER_DAY} meetings with Alice in the last 24 hours, which is "
+        "the most I allow. Cancel one with /cancel, or ask Alice to add more time themselves."
+    )
+    assert len(await alice_busy(store)) == BOOKINGS_PER_DAY
+    shared.clock.advance(days=1, minutes=1)  # a day later the quota has room again
+    reply = (await shared.say("/book tomorrow 3pm", sender="bob"))[-1]
+    assert reply.startswith("Booked"), reply

@@ -93,6 +93,8 @@ async def test_the_page_fits_a_phone_and_changing_length_books_nothing(
         viewport={"width": 390, "height": 844}, timezone_id="Asia/Tokyo", is_mobile=True
     )
     page = await context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     await page.goto(link)
     # No zone chosen yet: the page switches to the browser's own zone (a GET, not a booking).
     await page.wait_for_url(re.compile(r"tz=Asia%2FTokyo"))
@@ -104,4 +106,9 @@ async def test_the_page_fits_a_phone_and_changing_length_books_nothing(
     assert await page.locator("#d").input_value() == "60"
     await page.screenshot(path=str(tmp_path / "booking-phone.png"), full_page=True)
     assert await site.runtime.services.store.upcoming_bookings("alice", site.clock.now()) == []
+    # The page's own script and style run under its Content-Security-Policy, nothing else.
+    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == (
+        "rgb(247, 248, 251)"
+    )
+    assert not [line for line in console if "Content Security Policy" in line], console
     await context.close()

@@ -13,10 +13,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.cometchat import CometChatClient, SendRate
+from bot.cometchat import CometChatClient
 from bot.config import CometChatConfig, Config
 from bot.messages import text_message
 from bot.outbox import Outbox
+from bot.throttle import RateLimit
 from tests.fake_cometchat import FakeCometChat
 from tests.fakes import FrozenClock
 from tests.site import Site, running_site
@@ -221,7 +222,7 @@ async def test_error_envelopes_become_typed_delivery_errors(world: World) -> Non
 
 async def test_a_sender_is_held_to_30_messages_a_minute() -> None:
     now = [0.0]
-    rate = SendRate(clock=lambda: now[0])
+    rate = RateLimit(30, clock=lambda: now[0])
     assert all(rate.wait_for("alice") == 0 for _ in range(30))
     assert rate.wait_for("alice") == pytest.approx(60)
     assert rate.wait_for("bob") == 0

@@ -70,6 +70,11 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
             {},
             "[bot] default_timezone in {path} is not an IANA time zone: 'Mars/Base'",
         ),
+        (
+            "[cometchat]\nsend_per_minute = 0\n",
+            {},
+            "[cometchat] send_per_minute in {path} must be 1 or more, got 0",
+        ),
         ("[web\n", {}, "{path} is not valid TOML"),
     ],
 )

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from bot.cards import INVITE_TYPE
+from bot.config import Config
 from bot.messages import Conversation, IncomingMessage, Sender
 from tests.fakes import FrozenClock
 from tests.site import Site, running_site
@@ -171,6 +175,8 @@ async def test_a_hostile_title_stays_one_line_of_inert_text_everywhere(site: Sit
     done = await response.text()
     assert response.status == 200
     assert "<script>alert" not in done and "&lt;script&gt;alert(1)&lt;/script&gt;" in done
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'nonce-" in policy and "unsafe-inline" not in policy
     assert "\u202e" not in done and "\u200b" not in done
     assert "Wed 25 Nov 2026, 15:00–15:30 CET" in done  # "Europe" is no zone: Bob's own is used
     ics_path = site.local(re.search(r'href="([^"]+\.ics\?t=[^"]+)"', done).group(1))  # type: ignore[union-attr]
@@ -189,10 +195,34 @@ async def test_a_hostile_title_stays_one_line_of_inert_text_everywhere(site: Sit
     assert google["text"] == [str(event["summary"])]
 
 
-async def test_any_form_on_a_valid_link_gets_a_page_never_a_server_error(site: Site) -> None:
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
+async def test_booking_posts_from_one_address_are_throttled(site: Site) -> None:
+    link = await share_link(site)
+    page = await (await site.client.get(link)).text()
+    form = {"t": token_of(link), "csrf": csrf_of(page), "start": "not a time"}
+    limit = site.runtime.config.web.booking_posts_per_minute
+    statuses = [
+        (await site.client.post(link.split("?")[0], data=form)).status for _ in range(limit)
+    ]
+    assert statuses == [409] * limit  # each one answered: "Pick one of the free times first."
+    refused = await site.client.post(
+        link.split("?")[0], data={**form, "start": WED_9_NY.isoformat()}
+    )
+    assert refused.status == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "Too many booking attempts" in await refused.text()
+    assert await site.runtime.services.store.upcoming_bookings("alice", site.clock.now()) == []
 
+
+async def test_any_form_on_a_valid_link_gets_a_page_never_a_server_error(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    def roomy(config: Config) -> Config:  # the fuzz is one address posting fast on purpose
+        return replace(config, web=replace(config.web, booking_posts_per_minute=10_000))
+
+    async with running_site(tmp_path, clock, configure=roomy) as site:
+        await _fuzz_the_form(site)
+
+
+async def _fuzz_the_form(site: Site) -> None:
     link = await share_link(site)
     page = await (await site.client.get(link)).text()
     token, csrf, path = token_of(link), csrf_of(page), link.split("?")[0]

@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage import NewBooking, NewShare, SlotTaken, SqlStore, WorkingHours
+from storage import (
+    BookerQuota,
+    NewBooking,
+    NewShare,
+    QuotaReached,
+    SlotTaken,
+    SqlStore,
+    WorkingHours,
+)
 
 T0 = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
@@ -99,6 +107,21 @@ async def test_overlapping_holds_are_refused_and_adjacent_ones_allowed(any_store
         "alice", T0 - timedelta(hours=1), T0 + timedelta(hours=1)
     )
     assert [b.id for b in active] == [before.id, held.id, after.id]
+
+
+async def test_a_booker_quota_counts_their_active_recent_bookings_with_one_owner(
+    any_store: SqlStore,
+) -> None:
+    quota = BookerQuota(since=T0 - timedelta(days=1), limit=2)
+    first = await any_store.hold_booking(_booking(T0), T0, quota)
+    await any_store.hold_booking(_booking(T0 + timedelta(hours=1)), T0, quota)
+    with pytest.raises(QuotaReached):
+        await any_store.hold_booking(_booking(T0 + timedelta(hours=2)), T0, quota)
+    assert await any_store.hold_booking(_booking(T0, owner="carol"), T0, quota)  # other owner
+    await any_store.transition_booking(first.id, "held", "cancelled")  # cancelled: not counted
+    assert await any_store.hold_booking(_booking(T0 + timedelta(hours=2)), T0, quota)
+    later = BookerQuota(since=T0 + timedelta(minutes=1), limit=2)  # older ones: not counted
+    assert await any_store.hold_booking(_booking(T0 + timedelta(hours=3)), T0, later)
 
 
 async def test_transitions_are_compare_and_swap_and_cancel_frees_the_slot(
