@@ -125,8 +125,10 @@ def build_app(
         log.info("calbot ready on %s", config.web.public_url)
         yield
         await app[RUNTIME].background.drain()  # let accepted webhooks finish before stopping
+        services.outbox.stop()  # the relay finishes the sends it started...
+        await asyncio.wait(tasks[:1], timeout=20)
         for task in tasks:
-            task.cancel()
+            task.cancel()  # ...unless they hang; unsent rows are handed back, not leased
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -54,12 +54,18 @@ class Outbox:
         self._clock = clock
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
+        self._stopping = False
 
     async def post(self, key: str, message: OutgoingMessage) -> bool:
         """Queue `message` once per `key`; False when that key was already queued."""
         queued = await self._store.enqueue(key, message.to_json(), self._clock.now())
         self._wake.set()
         return queued
+
+    def stop(self) -> None:
+        """Ask the relay loop to end after the pass it is in (shutdown)."""
+        self._stopping = True
+        self._wake.set()
 
     def wake(self) -> None:
         """Rows were queued behind the outbox's back (in a booking transaction): look now."""
@@ -89,6 +95,12 @@ class Outbox:
             for position, (item, message) in enumerate(queue):
                 try:
                     await self._transport.send(message)
+                except asyncio.CancelledError:
+                    # Hand unsent rows back now rather than leave them leased for a minute.
+                    # The one in flight may have arrived; resending it is the lesser evil.
+                    for unsent, _ in queue[position:]:
+                        await self._store.release(unsent.id, self._clock.now())
+                    raise
                 except DeliveryError as problem:
                     retry_at = self._retry_at(item.attempts, problem)
                     self._metrics.inc(
@@ -116,12 +128,14 @@ class Outbox:
         return self._clock.now() + timedelta(seconds=delay)
 
     async def run(self, poll_seconds: float = 1.0) -> None:
-        """The relay loop; runs until cancelled."""
-        while True:
+        """The relay loop; runs until stopped or cancelled."""
+        while not self._stopping:
             try:
                 await self.flush()
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
+            if self._stopping:
+                break
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll_seconds)

@@ -21,6 +21,7 @@ from bot.availability import (
     working_windows,
 )
 from bot.calendar import Interval
+from bot.timeparse import wall_clock
 from storage.records import WorkingHours
 
 START = datetime(2027, 3, 8, 0, 0, tzinfo=UTC)  # a week that crosses New York's spring change
@@ -93,14 +94,17 @@ def test_slots_avoid_busy_time_and_stay_in_working_hours(
         assert end - start == rules.length
         assert start >= START and end <= END
         assert not any(s < end and start < e for s, e in padded), "slot overlaps busy time"
-        local_start, local_end = start.astimezone(person.zone), end.astimezone(person.zone)
+        local_start = start.astimezone(person.zone)
         assert local_start.isoweekday() in person.hours.weekdays
         assert local_start.hour * 60 + local_start.minute >= person.hours.start_minute
-        end_minute = local_end.hour * 60 + local_end.minute
-        if local_end.date() == local_start.date():
-            assert end_minute <= person.hours.end_minute
-        else:  # a slot may only end at midnight when the working day runs to 24:00
-            assert person.hours.end_minute == 24 * 60 and end_minute == 0
+        # The day's end is an instant: on a spring-forward day "02:00" is when 02:00 would
+        # have been, which the wall clock shows as 03:00.
+        day = local_start.date()
+        if person.hours.end_minute == 24 * 60:
+            day_end = wall_clock(day + timedelta(days=1), time(0), person.zone)
+        else:
+            day_end = wall_clock(day, time(*divmod(person.hours.end_minute, 60)), person.zone)
+        assert end <= day_end
 
 
 @settings(max_examples=60, deadline=None)

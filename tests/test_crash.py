@@ -125,3 +125,19 @@ async def test_sigkill_mid_booking_then_restart_books_once(world: Crashable, app
     assert len(world.invites()) == 1
     [booked] = await world.store.upcoming_bookings("alice", datetime.now(UTC))
     assert booked.status == "confirmed"
+
+
+async def test_sigterm_finishes_accepted_work_and_delivers_its_replies(world: Crashable) -> None:
+    world.cometchat.latency = 0.3  # replies take a while to send
+    async with aiohttp.ClientSession(headers=auth_header()) as http, world.worker() as [worker]:
+        await say(http, worker, "alice", "/share @bob", "s1")
+        for n in range(5):
+            await say(http, worker, "bob", "/help", f"h{n}")
+        worker.process.terminate()  # SIGTERM, as a deploy or Ctrl+C would
+        assert await asyncio.wait_for(worker.process.wait(), 30) == 0
+        with pytest.raises(aiohttp.ClientConnectionError):  # no longer accepting
+            await say(http, worker, "bob", "/help", "late")
+    texts = [r.body["data"].get("text", "") for r in world.cometchat.received]
+    assert sum(t.startswith("Here is what I can do") for t in texts) == 5
+    assert sum(t.startswith("Shared your free time") for t in texts) == 1
+    assert await world.store.pending_count() == 0  # nothing left leased or waiting

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from bot.messages import OutgoingMessage, text_message
-from bot.outbox import MAX_ATTEMPTS, PARALLEL_CONVERSATIONS, DeliveryError, Outbox
+from bot.outbox import LEASE, MAX_ATTEMPTS, PARALLEL_CONVERSATIONS, DeliveryError, Outbox
 from storage import SqlStore
 from tests.fakes import FrozenClock, RecordingTransport
 
@@ -98,3 +99,30 @@ async def test_a_failed_send_holds_back_the_rest_of_its_conversation_only(
     assert await outbox.flush() == 3
     assert [m.text for m in transport.sent[1:]] == [f"to alice {n}" for n in range(3)]
     assert transport.attempts == 5  # alice's 2nd and 3rd were never tried early
+
+
+class HangingTransport(RecordingTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = asyncio.Event()
+
+    async def send(self, message: OutgoingMessage) -> None:
+        self.started.set()
+        await asyncio.Event().wait()  # a chat service that never answers
+
+
+async def test_a_relay_cancelled_mid_send_hands_its_rows_back_at_once(
+    store: SqlStore, clock: FrozenClock
+) -> None:
+    transport = HangingTransport()
+    outbox = Outbox(store, transport, clock)
+    for n in range(3):
+        await outbox.post(f"k{n}", text_message("alice", "user", f"m{n}"))
+    relay = asyncio.create_task(outbox.flush())
+    await transport.started.wait()  # the first send is in flight, all three rows leased
+    assert await store.claim_due(clock.now(), 10, LEASE) == []
+    relay.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await relay
+    again = await store.claim_due(clock.now(), 10, LEASE)  # no minute-long lease to wait out
+    assert [item.dedup_key for item in again] == ["k0", "k1", "k2"]
