@@ -42,7 +42,7 @@ def parse_timezone(ctx: Context, args: str) -> TimezoneRequest:
     zone = resolve_zone_name(args)
     if zone is None:
         raise UsageError(
-            f"I don't know the time zone {args!r}. Use an IANA name such as Europe/Berlin "
+            f"I don't know the time zone {args[:40]!r}. Use an IANA name such as Europe/Berlin "
             "or America/New_York, or a city such as London or Tokyo."
         )
     return TimezoneRequest(zone)

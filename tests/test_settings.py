@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from tests.chat import Chat
 
 
@@ -22,6 +24,18 @@ async def test_unknown_timezone_explains_what_to_type(chat: Chat) -> None:
     [reply] = await chat.say("/timezone Mars/Olympus")
     assert reply.startswith("I don't know the time zone 'Mars/Olympus'. Use an IANA name")
     assert reply.endswith("Usage: /timezone [zone or city]")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["../zoneinfo/America/Los_Angeles", "/etc/localtime", "America/../America/Los_Angeles",
+     "Europe", "Etc", "America/New\ud800York", "🇨🇦", "zone.tab", "x" * 1500, "a\x00b"],
+)  # fmt: skip
+async def test_hostile_zone_names_are_refused_politely(chat: Chat, hostile: str) -> None:
+    [reply] = await chat.say(f"/timezone {hostile}")
+    assert reply.startswith("I don't know the time zone") and len(reply) < 400
+    [shown] = await chat.say("/timezone")
+    assert shown.startswith("Your time zone is UTC")  # unchanged
 
 
 async def test_working_hours_are_set_and_shown(chat: Chat) -> None:
