@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint parse-eval bench clean
+.PHONY: install demo test lint bench clean
 
 install: $(STAMP)
 
@@ -25,6 +25,13 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# Speed and memory figures for the README (not part of `make test`: timings flake on shared CI).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.parse_bench
+	$(BIN)/python -m benchmarks.availability_bench
+	$(BIN)/python -m benchmarks.group_bench
+	$(BIN)/python -m benchmarks.load_bench --conversations 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

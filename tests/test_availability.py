@@ -21,7 +21,6 @@ from bot.availability import (
     working_windows,
 )
 from bot.calendar import Interval
-from bot.timeparse import wall_clock
 from storage.records import WorkingHours
 
 START = datetime(2027, 3, 8, 0, 0, tzinfo=UTC)  # a week that crosses New York's spring change
@@ -61,6 +60,13 @@ def people(draw: st.DrawFn) -> Person:
     )
 
 
+def at_work(person: Person, moment: datetime) -> bool:
+    local = moment.astimezone(person.zone)
+    minute = local.hour * 60 + local.minute
+    hours = person.hours
+    return local.isoweekday() in hours.weekdays and hours.start_minute <= minute < hours.end_minute
+
+
 def covered(moment: datetime, items: list[Interval]) -> bool:
     return any(s <= moment < e for s, e in items)
 
@@ -94,17 +100,10 @@ def test_slots_avoid_busy_time_and_stay_in_working_hours(
         assert end - start == rules.length
         assert start >= START and end <= END
         assert not any(s < end and start < e for s, e in padded), "slot overlaps busy time"
-        local_start = start.astimezone(person.zone)
-        assert local_start.isoweekday() in person.hours.weekdays
-        assert local_start.hour * 60 + local_start.minute >= person.hours.start_minute
-        # The day's end is an instant: on a spring-forward day "02:00" is when 02:00 would
-        # have been, which the wall clock shows as 03:00.
-        day = local_start.date()
-        if person.hours.end_minute == 24 * 60:
-            day_end = wall_clock(day + timedelta(days=1), time(0), person.zone)
-        else:
-            day_end = wall_clock(day, time(*divmod(person.hours.end_minute, 60)), person.zone)
-        assert end <= day_end
+        # Every moment of the slot is inside working hours on the wall clock of that moment
+        # (so DST days and slots across midnight between two working days are judged right).
+        moments = [start + timedelta(minutes=5 * k) for k in range(minutes // 5)]
+        assert all(at_work(person, moment) for moment in [*moments, end - timedelta(seconds=1)])
 
 
 @settings(max_examples=60, deadline=None)
