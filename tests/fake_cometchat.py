@@ -9,6 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.faults import stall_or_drop
+
 
 @dataclass
 class Received:
@@ -64,11 +66,7 @@ class FakeCometChat:
             )
         if self.script:
             answer = self.script.pop(0)
-            if answer.delay:
-                await asyncio.sleep(answer.delay)
-            if answer.drop and request.transport is not None:
-                request.transport.abort()
-                raise asyncio.CancelledError  # the handler ends with the connection
+            await stall_or_drop(request, answer.delay, answer.drop)
             if answer.status:
                 return web.json_response(answer.body, status=answer.status, headers=answer.headers)
         body = await request.json()

@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.faults import stall_or_drop
+
 
 @dataclass
 class Account:
@@ -106,11 +108,7 @@ class FakeGoogle:
                 done: web.StreamResponse = await handler(request)
                 await asyncio.sleep(answer.delay)
                 return done
-            if answer.delay:
-                await asyncio.sleep(answer.delay)
-            if answer.drop and request.transport is not None:
-                request.transport.abort()
-                raise asyncio.CancelledError  # the handler ends with the connection
+            await stall_or_drop(request, answer.delay, answer.drop)
             if answer.status:
                 return web.json_response(answer.body, status=answer.status)
         response: web.StreamResponse = await handler(request)
