@@ -35,8 +35,6 @@ STALE_HOLD = timedelta(minutes=2)
 # A booker can fill someone's calendar only so fast (spam, or a script gone wrong).
 BOOKINGS_PER_DAY = 5
 ICS_LINK_LIFETIME = timedelta(days=365)
-
-
 MAX_TITLE = 200
 # Bidirectional overrides/isolates and zero-width characters can make a title read differently
 # from what it says ("Pay\u202eexe.pdf"); other control characters break lines in invites.

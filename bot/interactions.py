@@ -32,13 +32,13 @@ class Pick:
 
 async def handle_interaction(services: Services, pick: Pick) -> None:
     """Book the picked slot and tell the picker how it went."""
-    share_id, picker, start, minutes = pick.share_id, pick.picker, pick.start, pick.minutes
-    message_id = pick.message_id
+    picker, start = pick.picker, pick.start
     now = services.clock.now()
-    if not await services.store.claim_message(f"interaction:{message_id}:{picker}:{start}", now):
+    click = f"interaction:{pick.message_id}:{picker}:{start}"
+    if not await services.store.claim_message(click, now):
         return
     booker = await services.store.ensure_user(picker, picker, services.settings.default_timezone)
-    share = await services.store.get_share(share_id)
+    share = await services.store.get_share(pick.share_id)
     owner = await services.store.get_user(share.sharer_uid) if share else None
     if share is None or owner is None:
         await _tell(
@@ -51,7 +51,7 @@ async def handle_interaction(services: Services, pick: Pick) -> None:
         owner,
         booker,
         start,
-        start + timedelta(minutes=minutes),
+        start + timedelta(minutes=pick.minutes),
         f"Meeting with {owner.name}",
         share,
         receiver,
