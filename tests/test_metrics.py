@@ -14,7 +14,7 @@ from storage.records import Connection
 from tests.chat import Chat, meet
 from tests.fakes import CountingCalendar, FrozenClock
 
-PROVIDER_DELAY = 0.3
+PROVIDER_DELAY = 1.0  # far above our own work (milliseconds), so a busy machine cannot blur it
 
 
 class SlowCalendar(CountingCalendar):
@@ -43,4 +43,4 @@ async def test_own_time_excludes_time_spent_waiting_on_the_calendar(
     count, own = chat.services.metrics.histogram("calbot_message_own_seconds")
     assert calls == 1 and waited >= PROVIDER_DELAY
     assert count == 1
-    assert own < PROVIDER_DELAY  # the 0.3 s wait is not ours; the rest takes milliseconds
+    assert own < PROVIDER_DELAY  # the wait is not ours; the rest takes milliseconds
