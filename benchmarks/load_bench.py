@@ -218,7 +218,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 env = {"CALBOT_SECURITY_TOKEN_KEYS": key}
                 cometchat_base = str(servers[1].make_url("/v3"))
                 async with (
-                    workers(args.workers, url, cometchat_base, Path(folder), extra, env) as pool,
+                    workers(
+                        args.workers, url, cometchat_base, Path(folder), extra, env, "WARNING"
+                    ) as pool,
                     aiohttp.ClientSession(headers=auth_header()) as http,
                 ):
                     # Warm-up (imports, templates, connection pools) is not what we measure.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,12 +17,14 @@ import aiohttp
 from aiohttp.test_utils import unused_port
 
 HOOK_USER, HOOK_PASS = "hook-user", "hook-pass"
+SECRET = re.compile("scale-out-secret-key-that-is-long-enough-0123")
 
 
 @dataclass
 class Worker:
     url: str
     process: asyncio.subprocess.Process
+    log: Path
 
 
 def worker_config(port: int, storage_url: str, cometchat_base: str, extra: str = "") -> str:
@@ -32,7 +36,7 @@ public_url = "http://127.0.0.1:{port}"
 [storage]
 url = "{storage_url}"
 [security]
-secret_key = "scale-out-secret-key-that-is-long-enough-0123"
+secret_key = "{SECRET.pattern}"
 [cometchat]
 app_id = "app1"
 region = "eu"
@@ -53,26 +57,24 @@ async def workers(
     folder: Path,
     extra: str = "",
     extra_env: dict[str, str] | None = None,
+    log_level: str = "DEBUG",
 ) -> AsyncIterator[list[Worker]]:
+    """`count` workers; on the way out they get SIGTERM and, at DEBUG, their logs are checked
+    for secrets like the suite's own (the workers handle tokens the test process never sees)."""
     started: list[Worker] = []
-    env = {**os.environ, "CALBOT_LOG_LEVEL": "WARNING", **(extra_env or {})}
+    env = {**os.environ, "CALBOT_LOG_LEVEL": log_level, **(extra_env or {})}
     try:
-        for index in range(count):
-            port = unused_port()
-            config = folder / f"worker{index}.toml"
+        for _ in range(count):
+            port, name = unused_port(), f"worker-{uuid.uuid4().hex[:8]}"
+            config = folder / f"{name}.toml"
             config.write_text(worker_config(port, storage_url, cometchat_base, extra))
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "serve",
-                "--config",
-                str(config),
-                env=env,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            started.append(Worker(f"http://127.0.0.1:{port}", process))
+            log = folder / f"{name}.log"
+            with log.open("wb") as sink:  # a file, not a pipe nobody drains
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot.cli", "serve", "--config", str(config),
+                    env=env, stdout=sink, stderr=sink,
+                )  # fmt: skip
+            started.append(Worker(f"http://127.0.0.1:{port}", process, log))
         async with aiohttp.ClientSession() as session:
             for worker in started:
                 await _wait_healthy(session, worker)
@@ -86,13 +88,22 @@ async def workers(
                 await asyncio.wait_for(worker.process.wait(), 20)
             except TimeoutError:
                 worker.process.kill()
+    for worker in started:
+        _check_no_secrets(worker.log)
+
+
+def _check_no_secrets(log: Path) -> None:
+    from tests.conftest import SECRET_MARKERS
+
+    text = log.read_text(errors="replace")
+    leaks = [m.group(0) for marker in (*SECRET_MARKERS, SECRET) for m in marker.finditer(text)]
+    assert not leaks, f"secrets in {log.name}: {leaks[:5]}"
 
 
 async def _wait_healthy(session: aiohttp.ClientSession, worker: Worker) -> None:
     for _ in range(300):
         if worker.process.returncode is not None:
-            error = await worker.process.stderr.read() if worker.process.stderr else b""
-            raise RuntimeError(f"worker exited: {error.decode()[-2000:]}")
+            raise RuntimeError(f"worker exited: {worker.log.read_text()[-2000:]}")
         try:
             async with session.get(f"{worker.url}/healthz") as response:
                 if response.status == 200:
