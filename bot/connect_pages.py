@@ -34,6 +34,15 @@ def _problem(request: web.Request, status: int, message: str) -> web.Response:
     return render_page(request, "problem.html", status=status, message=message)
 
 
+async def _posted_by(request: web.Request, runtime: Runtime) -> User:
+    """Who a connect-page form was posted for, checked by its link and CSRF token (else
+    HTTPForbidden)."""
+    form = await read_form(request)
+    user = await _user_for(runtime, str(form.get("t", "")))
+    _checked_csrf(request, runtime.services, str(form.get("csrf", "")), user.uid)
+    return user
+
+
 async def _user_for(runtime: Runtime, token: str) -> User:
     services = runtime.services
     try:
@@ -99,10 +108,8 @@ async def show(request: web.Request) -> web.Response:
 async def start(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     services = runtime.services
-    form = await read_form(request)
     try:
-        user = await _user_for(runtime, str(form.get("t", "")))
-        _checked_csrf(request, services, str(form.get("csrf", "")), user.uid)
+        user = await _posted_by(request, runtime)
     except web.HTTPForbidden as refusal:
         return _problem(request, 403, refusal.text or "")
     state, verifier = secrets.token_urlsafe(32), google_oauth.new_verifier()
@@ -117,7 +124,7 @@ async def start(request: web.Request) -> web.Response:
         _redirect_uri(services),
         state,
         verifier,
-        choose_account=bool(form.get("another")),
+        choose_account=bool((await read_form(request)).get("another")),
     )
     raise web.HTTPFound(url)
 
@@ -210,10 +217,8 @@ async def confirm(request: web.Request) -> web.Response:
 async def disconnect(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     services = runtime.services
-    form = await read_form(request)
     try:
-        user = await _user_for(runtime, str(form.get("t", "")))
-        _checked_csrf(request, services, str(form.get("csrf", "")), user.uid)
+        user = await _posted_by(request, runtime)
     except web.HTTPForbidden as refusal:
         return _problem(request, 403, refusal.text or "")
     connection = await services.store.get_connection(user.uid)
