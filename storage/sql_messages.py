@@ -47,26 +47,6 @@ class MessageQueries(SqlBase):
             return False
         return True
 
-    async def due_messages(self, now: datetime, limit: int) -> list[OutboxItem]:
-        async with self._read() as conn:
-            rows = await conn.execute(
-                sa.select(outbox)
-                .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
-                .order_by(outbox.c.id)
-                .limit(limit)
-            )
-            return [
-                OutboxItem(
-                    id=row.id,
-                    dedup_key=row.dedup_key,
-                    payload=row.payload,
-                    attempts=row.attempts,
-                    next_attempt_at=row.next_attempt_at,
-                    status=row.status,
-                )
-                for row in rows
-            ]
-
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Due rows (and rows whose sender died mid-send) leased to this caller alone."""
         due = sa.or_(

@@ -18,6 +18,7 @@ from storage import (
     WorkingHours,
 )
 
+LEASE = timedelta(seconds=60)
 T0 = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
 
@@ -160,18 +161,18 @@ async def test_outbox_dedups_orders_retries_and_gives_up(any_store: SqlStore) ->
     assert await any_store.enqueue("k1", {"n": 1}, T0)
     assert not await any_store.enqueue("k1", {"n": 99}, T0)
     assert await any_store.enqueue("k2", {"n": 2}, T0 + timedelta(minutes=1))
-    due = await any_store.due_messages(T0, limit=10)
+    due = await any_store.claim_due(T0, 10, LEASE)
     assert [item.payload for item in due] == [{"n": 1}]
     assert await any_store.pending_count() == 2
 
     await any_store.mark_failed(due[0].id, T0 + timedelta(minutes=5), "503 from chat service")
-    later = await any_store.due_messages(T0 + timedelta(minutes=2), limit=10)
+    later = await any_store.claim_due(T0 + timedelta(minutes=2), 10, LEASE)
     assert [(i.dedup_key, i.attempts) for i in later] == [("k2", 0)]
     await any_store.mark_delivered(later[0].id, T0)
-    retried = await any_store.due_messages(T0 + timedelta(minutes=5), limit=10)
+    retried = await any_store.claim_due(T0 + timedelta(minutes=5), 10, LEASE)
     assert [(i.dedup_key, i.attempts) for i in retried] == [("k1", 1)]
     await any_store.mark_failed(retried[0].id, None, "permanent")
-    assert await any_store.due_messages(T0 + timedelta(days=1), limit=10) == []
+    assert await any_store.claim_due(T0 + timedelta(days=1), 10, LEASE) == []
     assert await any_store.pending_count() == 0
 
 
@@ -180,7 +181,7 @@ async def test_confirming_queues_the_messages_in_the_same_step(any_store: SqlSto
     messages = [(f"invite:{held.id}:1", {"n": 1}), (f"invite:{held.id}:2", {"n": 2})]
     assert await any_store.confirm_booking(held.id, "evt", messages, T0)
     assert not await any_store.confirm_booking(held.id, "evt", messages, T0)  # no double queue
-    assert [i.payload for i in await any_store.due_messages(T0, 10)] == [{"n": 1}, {"n": 2}]
+    assert [i.payload for i in await any_store.claim_due(T0, 10, LEASE)] == [{"n": 1}, {"n": 2}]
     assert await any_store.cancel_booking(held.id, [(f"cancel:{held.id}", {"n": 3})], T0)
     assert not await any_store.cancel_booking(held.id, [(f"cancel:{held.id}", {"n": 3})], T0)
     assert await any_store.pending_count() == 3
