@@ -78,48 +78,16 @@ class Crash(BaseException):
     """Stands in for the process dying: nothing in the bot catches a BaseException."""
 
 
-class CrashAfterCreate:
-    """Wraps a provider: the first create_event succeeds, then the process 'dies'."""
+class PassThrough:
+    """Wraps a provider and forwards every call; the wrappers below change one of them."""
 
     def __init__(self, inner: CalendarProvider) -> None:
         self.inner = inner
         self.name = inner.name
-        self.crashed = False
 
     async def free_busy(
         self, owners: Sequence[Connection], start: datetime, end: datetime
     ) -> dict[str, BusyResult]:
-        return await self.inner.free_busy(owners, start, end)
-
-    async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
-        created = await self.inner.create_event(owner, draft)
-        if not self.crashed:
-            self.crashed = True
-            raise Crash()
-        return created
-
-    async def delete_event(self, owner: Connection, event_id: str) -> bool:
-        return await self.inner.delete_event(owner, event_id)
-
-    async def calendar_timezone(self, owner: Connection) -> str | None:
-        return await self.inner.calendar_timezone(owner)
-
-    async def revoke(self, owner: Connection) -> None:
-        await self.inner.revoke(owner)
-
-
-class CountingCalendar:
-    """Wraps a provider and counts free/busy calls (to prove group lookups are batched)."""
-
-    def __init__(self, inner: CalendarProvider) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.free_busy_calls: list[int] = []
-
-    async def free_busy(
-        self, owners: Sequence[Connection], start: datetime, end: datetime
-    ) -> dict[str, BusyResult]:
-        self.free_busy_calls.append(len(owners))
         return await self.inner.free_busy(owners, start, end)
 
     async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
@@ -133,3 +101,32 @@ class CountingCalendar:
 
     async def revoke(self, owner: Connection) -> None:
         await self.inner.revoke(owner)
+
+
+class CrashAfterCreate(PassThrough):
+    """Wraps a provider: the first create_event succeeds, then the process 'dies'."""
+
+    def __init__(self, inner: CalendarProvider) -> None:
+        super().__init__(inner)
+        self.crashed = False
+
+    async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
+        created = await self.inner.create_event(owner, draft)
+        if not self.crashed:
+            self.crashed = True
+            raise Crash()
+        return created
+
+
+class CountingCalendar(PassThrough):
+    """Wraps a provider and counts free/busy calls (to prove group lookups are batched)."""
+
+    def __init__(self, inner: CalendarProvider) -> None:
+        super().__init__(inner)
+        self.free_busy_calls: list[int] = []
+
+    async def free_busy(
+        self, owners: Sequence[Connection], start: datetime, end: datetime
+    ) -> dict[str, BusyResult]:
+        self.free_busy_calls.append(len(owners))
+        return await self.inner.free_busy(owners, start, end)
