@@ -16,22 +16,6 @@ from tests.fakes import FrozenClock
 from tests.site import Site, running_site
 from tests.test_pages import share_link
 
-playwright_api = pytest.importorskip("playwright.async_api")
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)",
-)
-# The machine's network is closed: without these Chromium keeps trying to reach Google.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WED_9_NY = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 
 
@@ -39,14 +23,6 @@ WED_9_NY = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 async def site(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Site]:
     async with running_site(tmp_path, clock) as running:
         yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        await launched.close()
 
 
 async def test_bob_picks_a_slot_books_it_and_downloads_the_ics(

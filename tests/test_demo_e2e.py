@@ -15,12 +15,6 @@ from icalendar import Calendar
 
 from bot.runtime import RUNTIME, Runtime
 from bot.serve import build_demo_app, demo_config
-from tests.test_browser import CHROMIUM, FLAGS
-
-playwright_api = pytest.importorskip("playwright.async_api")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run has it)"
-)
 
 
 @pytest.fixture
@@ -34,14 +28,6 @@ async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, Runtime]]:
         yield f"http://127.0.0.1:{port}", app[RUNTIME]
     finally:
         await runner.cleanup()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as driver:
-        launched = await driver.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        await launched.close()
 
 
 async def test_alice_shares_bob_books_and_both_get_the_invite(
