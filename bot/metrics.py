@@ -123,47 +123,37 @@ class MeteredCalendar:
         self.name = inner.name
         self._metrics = metrics
 
-    def _done(self, op: str, began: float) -> None:
-        took = time.perf_counter() - began
-        self._metrics.inc("calbot_calendar_calls_total", op=op, provider=self.name)
-        self._metrics.observe("calbot_calendar_seconds", took, op=op)
-        waited = _provider_seconds.get()
-        if waited is not None:
-            waited[0] += took
+    @contextmanager
+    def _timed(self, op: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            took = time.perf_counter() - began
+            self._metrics.inc("calbot_calendar_calls_total", op=op, provider=self.name)
+            self._metrics.observe("calbot_calendar_seconds", took, op=op)
+            waited = _provider_seconds.get()
+            if waited is not None:
+                waited[0] += took
 
     async def free_busy(
         self, owners: Sequence[Connection], start: datetime, end: datetime
     ) -> dict[str, BusyResult]:
-        began = time.perf_counter()
-        try:
+        with self._timed("free_busy"):
             return await self.inner.free_busy(owners, start, end)
-        finally:
-            self._done("free_busy", began)
 
     async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
-        began = time.perf_counter()
-        try:
+        with self._timed("create_event"):
             return await self.inner.create_event(owner, draft)
-        finally:
-            self._done("create_event", began)
 
     async def delete_event(self, owner: Connection, event_id: str) -> bool:
-        began = time.perf_counter()
-        try:
+        with self._timed("delete_event"):
             return await self.inner.delete_event(owner, event_id)
-        finally:
-            self._done("delete_event", began)
 
     async def calendar_timezone(self, owner: Connection) -> str | None:
-        began = time.perf_counter()
-        try:
+        with self._timed("calendar_timezone"):
             return await self.inner.calendar_timezone(owner)
-        finally:
-            self._done("calendar_timezone", began)
 
     async def revoke(self, owner: Connection) -> None:
-        began = time.perf_counter()
-        try:
+        with self._timed("revoke"):
             await self.inner.revoke(owner)
-        finally:
-            self._done("revoke", began)
