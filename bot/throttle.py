@@ -17,6 +17,7 @@ class RateLimit:
         self._window = window
         self._clock = clock
         self._events: dict[str, deque[float]] = {}
+        self._swept_at = 0.0
 
     def wait_for(self, key: str) -> float:
         """Seconds to wait before `key` may act; 0 means go (and the event is counted)."""
@@ -30,8 +31,14 @@ class RateLimit:
         self._forget_idle(now)
         return 0.0
 
+    def __len__(self) -> int:
+        """How many keys are remembered."""
+        return len(self._events)
+
     def _forget_idle(self, now: float) -> None:
-        # Keys seen once (a scan from many addresses) must not pile up in memory.
-        if len(self._events) > 4 * max(self._limit, 256):
+        # Keys seen once (a scan from many addresses) must not pile up in memory; sweeping at
+        # most once a window keeps a busy limiter from scanning every key on every event.
+        if len(self._events) > 4 * max(self._limit, 256) and now - self._swept_at >= self._window:
+            self._swept_at = now
             for key in [k for k, e in self._events.items() if not e or now - e[-1] >= self._window]:
                 del self._events[key]

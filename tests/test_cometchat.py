@@ -230,6 +230,16 @@ async def test_a_sender_is_held_to_30_messages_a_minute() -> None:
     assert rate.wait_for("alice") == 0
 
 
+def test_a_scan_from_many_addresses_is_forgotten_once_it_is_over() -> None:
+    now = [0.0]
+    rate = RateLimit(20, clock=lambda: now[0])
+    for n in range(5000):
+        assert rate.wait_for(f"10.0.{n // 256}.{n % 256}") == 0
+    now[0] = 61  # a window later every one of those addresses is idle
+    assert rate.wait_for("192.0.2.1") == 0
+    assert len(rate) == 1
+
+
 async def test_a_slot_picked_in_the_scheduler_bubble_is_booked(world: World) -> None:
     await world.site.runtime.services.store.save_connection("alice", "local", "alice", None)
     await world.post(current(message("/share @bob", message_id="8")))
