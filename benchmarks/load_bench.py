@@ -29,13 +29,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestServer
 
-from bot.tokens import TokenVault, new_key
-from storage import WorkingHours, open_store
-from tests.fake_cometchat import FakeCometChat, Received
-from tests.fake_google import FakeGoogle
-from tests.workers import Worker, auth_header, google_section, workers
+from storage import open_store
+from tests.fake_cometchat import Received
+from tests.workers import (
+    Providers,
+    Worker,
+    auth_header,
+    fake_providers,
+    google_section,
+    webhook_message,
+    workers,
+)
 
 ZONES = ("America/New_York", "Europe/London", "Europe/Berlin", "Asia/Tokyo")
 ANSWER_TIMEOUT = 120.0
@@ -84,24 +89,7 @@ class Driver:
     async def say(self, sender: str, text: str) -> None:
         worker = self.pool[self.sent % len(self.pool)]
         self.sent += 1
-        body = {
-            "trigger": "message_sent",
-            "data": {
-                "message": {
-                    "id": uuid.uuid4().hex,
-                    "sender": sender,
-                    "receiver": "calbot",
-                    "receiverType": "user",
-                    "category": "message",
-                    "type": "text",
-                    "sentAt": int(time.time()),
-                    "data": {
-                        "text": text,
-                        "entities": {"sender": {"entity": {"uid": sender, "name": sender.upper()}}},
-                    },
-                }
-            },
-        }
+        body = webhook_message(uuid.uuid4().hex, sender, text)
         async with self.http.post(f"{worker.url}/cometchat/webhook", json=body) as response:
             if response.status != 200:
                 raise RuntimeError(f"webhook answered {response.status}")
@@ -131,18 +119,13 @@ async def database(postgres: str | None, folder: Path) -> AsyncIterator[str]:
         await _admin(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def seed(url: str, google: FakeGoogle, vault: TokenVault, conversations: int) -> None:
+async def seed(url: str, providers: Providers, conversations: int) -> None:
     store = await open_store(url)  # also applies the migrations before the workers start
-    anytime = WorkingHours(0, 24 * 60, (1, 2, 3, 4, 5, 6, 7))
     for index in range(conversations):
         zone = ZONES[index % len(ZONES)]
         owner, booker = f"o{index:04d}", f"b{index:04d}"
-        for uid in (owner, booker):
-            await store.ensure_user(uid, uid.upper(), zone)
-            await store.update_user(uid, timezone=zone, working_hours=anytime)
-        account = google.add_account(f"{owner}@bench{index}.test", zone)
-        sealed = vault.seal(owner, {"refresh_token": google.issue_refresh_token(account.email)})
-        await store.save_connection(owner, "google", account.email, sealed)
+        await providers.meet(store, owner, zone, f"{owner}@bench{index}.test")
+        await providers.meet(store, booker, zone)
     await store.close()
 
 
@@ -197,54 +180,40 @@ def quantile(buckets: list[tuple[float, float]], q: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
-    google, cometchat = FakeGoogle(), FakeCometChat()
-    google.latency, cometchat.latency = args.google_latency, args.cometchat_latency
-    inboxes = Inboxes()
-    cometchat.listeners.append(inboxes)
-    servers = [
-        TestServer(google.app(), host="127.0.0.1"),
-        TestServer(cometchat.app(), host="127.0.0.1"),
-    ]
-    for server in servers:
-        await server.start_server()
-    google_base = str(servers[0].make_url("")).rstrip("/")
-    key = new_key()
-    extra = "send_per_minute = 1000000\n" + google_section(google_base)
-    try:
+    async with fake_providers() as providers:
+        providers.google.latency = args.google_latency
+        providers.cometchat.latency = args.cometchat_latency
+        extra = "send_per_minute = 1000000\n" + google_section(providers.google_base)
         with tempfile.TemporaryDirectory() as folder:
             async with database(args.postgres, Path(folder)) as url:
-                total = WARMUP * args.workers + args.conversations
-                await seed(url, google, TokenVault([key]), total)
-                env = {"CALBOT_SECURITY_TOKEN_KEYS": key}
-                cometchat_base = str(servers[1].make_url("/v3"))
+                await seed(url, providers, WARMUP * args.workers + args.conversations)
                 async with (
-                    workers(
-                        args.workers, url, cometchat_base, Path(folder), extra, env, "WARNING"
-                    ) as pool,
+                    workers(args.workers, url, providers.cometchat_base, Path(folder), extra,
+                            providers.worker_env, "WARNING") as pool,
                     aiohttp.ClientSession(headers=auth_header()) as http,
-                ):
-                    # Warm-up (imports, templates, connection pools) is not what we measure.
-                    warm = Driver(http, pool, inboxes)
-                    await asyncio.gather(
-                        *(
-                            warm.conversation(args.conversations + i)
-                            for i in range(total - args.conversations)
-                        )
-                    )
-                    before = await scrape(http, pool)
-                    google_before, cometchat_before = len(google.calls), len(cometchat.received)
-                    driver = Driver(http, pool, inboxes)
-                    cpu_before = sum(cpu_seconds(w.process.pid) for w in pool)
-                    began = time.perf_counter()
-                    await asyncio.gather(
-                        *(driver.conversation(i) for i in range(args.conversations))
-                    )
-                    wall = time.perf_counter() - began
-                    cpu = sum(cpu_seconds(w.process.pid) for w in pool) - cpu_before
-                    after = await scrape(http, pool)
-    finally:
-        for server in servers:
-            await server.close()
+                ):  # fmt: skip
+                    return await measure(args, providers, pool, http)
+
+
+async def measure(
+    args: argparse.Namespace, providers: Providers, pool: list[Worker], http: aiohttp.ClientSession
+) -> dict[str, float]:
+    google, cometchat = providers.google, providers.cometchat
+    inboxes = Inboxes()
+    cometchat.listeners.append(inboxes)
+    # Warm-up (imports, templates, connection pools) is not what we measure.
+    warm = Driver(http, pool, inboxes)
+    extra_owners = range(args.conversations, args.conversations + WARMUP * args.workers)
+    await asyncio.gather(*(warm.conversation(i) for i in extra_owners))
+    before = await scrape(http, pool)
+    google_before, cometchat_before = len(google.calls), len(cometchat.received)
+    driver = Driver(http, pool, inboxes)
+    cpu_before = sum(cpu_seconds(w.process.pid) for w in pool)
+    began = time.perf_counter()
+    await asyncio.gather(*(driver.conversation(i) for i in range(args.conversations)))
+    wall = time.perf_counter() - began
+    cpu = sum(cpu_seconds(w.process.pid) for w in pool) - cpu_before
+    after = await scrape(http, pool)
     merged: dict[float, float] = defaultdict(float)
     for text in after:
         for bound, count in histogram(text, "calbot_message_own_seconds"):

@@ -13,31 +13,43 @@ from typing import Any
 import aiohttp
 import pytest
 import sqlalchemy as sa
-from aiohttp.test_utils import TestServer
 
-from bot.tokens import TokenVault, new_key
-from storage import SqlStore, WorkingHours, open_store
+from storage import SqlStore, open_store
 from storage.tables import bookings
 from tests.fake_cometchat import FakeCometChat
 from tests.fake_google import FakeGoogle
-from tests.workers import Worker, auth_header, google_section, workers
+from tests.workers import (
+    Providers,
+    Worker,
+    auth_header,
+    fake_providers,
+    google_section,
+    webhook_message,
+    workers,
+)
 
 EVENTS = "/calendar/v3/calendars/primary/events"
 
 
 @dataclass
 class Crashable:
-    google: FakeGoogle
-    cometchat: FakeCometChat
+    providers: Providers
     store: SqlStore
     url: str
     folder: Path
-    extra: str
-    env: dict[str, str]
-    cometchat_base: str
+
+    @property
+    def google(self) -> FakeGoogle:
+        return self.providers.google
+
+    @property
+    def cometchat(self) -> FakeCometChat:
+        return self.providers.cometchat
 
     def worker(self) -> Any:
-        return workers(1, self.url, self.cometchat_base, self.folder, self.extra, self.env)
+        extra = google_section(self.providers.google_base)
+        return workers(1, self.url, self.providers.cometchat_base, self.folder, extra,
+                       self.providers.worker_env)  # fmt: skip
 
     def invites(self) -> list[dict[str, Any]]:
         return [
@@ -47,42 +59,19 @@ class Crashable:
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[Crashable]:
-    google, cometchat = FakeGoogle(), FakeCometChat()
-    servers = [
-        TestServer(google.app(), host="127.0.0.1"),
-        TestServer(cometchat.app(), host="127.0.0.1"),
-    ]
-    for server in servers:
-        await server.start_server()
     url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
-    store = await open_store(url)
-    key = new_key()
-    anytime = WorkingHours(0, 24 * 60, (1, 2, 3, 4, 5, 6, 7))
-    for uid, zone in (("alice", "America/New_York"), ("bob", "Europe/Berlin")):
-        await store.ensure_user(uid, uid.title(), zone)
-        await store.update_user(uid, timezone=zone, working_hours=anytime)
-    account = google.add_account("alice@example.com", "America/New_York")
-    sealed = TokenVault([key]).seal(
-        "alice", {"refresh_token": google.issue_refresh_token(account.email)}
-    )
-    await store.save_connection("alice", "google", account.email, sealed)
-    try:
-        yield Crashable(
-            google, cometchat, store, url, tmp_path,
-            google_section(str(servers[0].make_url("")).rstrip("/")),
-            {"CALBOT_SECURITY_TOKEN_KEYS": key},
-            str(servers[1].make_url("/v3")),
-        )  # fmt: skip
-    finally:
-        await store.close()
-        for server in servers:
-            await server.close()
+    async with fake_providers() as providers:
+        store = await open_store(url)
+        try:
+            await providers.meet(store, "alice", "America/New_York", "alice@example.com")
+            await providers.meet(store, "bob", "Europe/Berlin")
+            yield Crashable(providers, store, url, tmp_path)
+        finally:
+            await store.close()
 
 
 async def say(http: aiohttp.ClientSession, worker: Worker, uid: str, text: str, n: str) -> None:
-    body = {"trigger": "message_sent", "data": {"message": {
-        "id": n, "sender": uid, "receiver": "calbot", "receiverType": "user",
-        "category": "message", "type": "text", "data": {"text": text}}}}  # fmt: skip
+    body = webhook_message(n, uid, text)
     async with http.post(f"{worker.url}/cometchat/webhook", json=body) as response:
         assert response.status == 200
 

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 from storage import SqlStore, WorkingHours
 from tests.conftest import _fresh_store
 from tests.fake_cometchat import FakeCometChat
-from tests.workers import Worker, auth_header, workers
+from tests.workers import Worker, auth_header, webhook_message, workers
 
 TAKEN = "That slot was just taken. Pick another time in Alice's calendar."
 
@@ -45,28 +45,6 @@ async def cluster(
         await store.close()
 
 
-def payload(message_id: str, sender: str, text: str, group: str | None = None) -> dict[str, Any]:
-    receiver, kind = (group, "group") if group else ("calbot", "user")
-    return {
-        "trigger": "message_sent",
-        "data": {
-            "message": {
-                "id": message_id,
-                "sender": sender,
-                "receiver": receiver,
-                "receiverType": kind,
-                "category": "message",
-                "type": "text",
-                "sentAt": 1764000000,
-                "data": {
-                    "text": text,
-                    "entities": {"sender": {"entity": {"uid": sender, "name": sender.title()}}},
-                },
-            }
-        },
-    }
-
-
 async def deliveries(fake: FakeCometChat, done: Any, seconds: float = 60) -> None:
     for _ in range(int(seconds * 10)):
         if done():
@@ -92,7 +70,8 @@ async def test_fifty_bookers_across_two_workers_make_exactly_one_event(
         await store.ensure_user(uid, uid.upper(), "America/New_York")
     async with aiohttp.ClientSession(headers=auth_header()) as http:
         share = await http.post(
-            f"{pair[0].url}/cometchat/webhook", json=payload("s1", "alice", "/share", "crowd")
+            f"{pair[0].url}/cometchat/webhook",
+            json=webhook_message("s1", "alice", "/share", "crowd"),
         )
         assert share.status == 200
         await deliveries(fake, lambda: any(r.body["category"] == "custom" for r in fake.received))
@@ -103,7 +82,7 @@ async def test_fifty_bookers_across_two_workers_make_exactly_one_event(
         posts = [
             http.post(
                 f"{next(workers_cycle).url}/cometchat/webhook",
-                json=payload(f"book-{uid}", uid, "/book @alice tomorrow 9am", "crowd"),
+                json=webhook_message(f"book-{uid}", uid, "/book @alice tomorrow 9am", "crowd"),
             )
             for uid in bookers
         ]
@@ -137,7 +116,9 @@ async def test_a_webhook_delivered_to_both_workers_is_processed_once(
     await store.ensure_user("alice", "Alice", "America/New_York")
     async with aiohttp.ClientSession(headers=auth_header()) as http:
         posts = [
-            http.post(f"{worker.url}/cometchat/webhook", json=payload("dup-1", "alice", "/help"))
+            http.post(
+                f"{worker.url}/cometchat/webhook", json=webhook_message("dup-1", "alice", "/help")
+            )
             for worker in pair
             for _ in range(3)
         ]

@@ -7,16 +7,24 @@ import os
 import re
 import signal
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import unused_port
+from aiohttp.test_utils import TestServer, unused_port
+
+from bot.tokens import TokenVault, new_key
+from storage import SqlStore, WorkingHours
+from tests.fake_cometchat import FakeCometChat
+from tests.fake_google import FakeGoogle
 
 HOOK_USER, HOOK_PASS = "hook-user", "hook-pass"
+ANYTIME = WorkingHours(0, 24 * 60, (1, 2, 3, 4, 5, 6, 7))  # no working-hours refusals in load
 SECRET = re.compile("scale-out-secret-key-that-is-long-enough-0123")
 
 
@@ -114,6 +122,52 @@ async def _wait_healthy(session: aiohttp.ClientSession, worker: Worker) -> None:
     raise RuntimeError(f"worker at {worker.url} never became healthy")
 
 
+@dataclass
+class Providers:
+    """Fake Google and CometChat servers, and what workers need to use them."""
+
+    google: FakeGoogle
+    cometchat: FakeCometChat
+    google_base: str
+    cometchat_base: str
+    token_key: str  # encrypts stored Google tokens; the workers get it in their environment
+
+    @property
+    def worker_env(self) -> dict[str, str]:
+        return {"CALBOT_SECURITY_TOKEN_KEYS": self.token_key}
+
+    async def meet(self, store: SqlStore, uid: str, zone: str, email: str | None = None) -> None:
+        """A user in `zone` available around the clock; with `email`, a connected Google
+        calendar (what a finished OAuth connect leaves behind)."""
+        await store.ensure_user(uid, uid.title(), zone)
+        await store.update_user(uid, timezone=zone, working_hours=ANYTIME)
+        if email is not None:
+            account = self.google.add_account(email, zone)
+            grant = {"refresh_token": self.google.issue_refresh_token(email)}
+            sealed = TokenVault([self.token_key]).seal(uid, grant)
+            await store.save_connection(uid, "google", account.email, sealed)
+
+
+@asynccontextmanager
+async def fake_providers() -> AsyncIterator[Providers]:
+    google, cometchat = FakeGoogle(), FakeCometChat()
+    servers = [TestServer(google.app(), host="127.0.0.1"),
+               TestServer(cometchat.app(), host="127.0.0.1")]  # fmt: skip
+    for server in servers:
+        await server.start_server()
+    try:
+        yield Providers(
+            google,
+            cometchat,
+            str(servers[0].make_url("")).rstrip("/"),
+            str(servers[1].make_url("/v3")),
+            new_key(),
+        )
+    finally:
+        for server in servers:
+            await server.close()
+
+
 def google_section(google_base: str) -> str:
     """Config lines that make a worker use the Google provider against a FakeGoogle server."""
     return f"""
@@ -127,6 +181,18 @@ revoke_uri = "{google_base}/revoke"
 userinfo_uri = "{google_base}/v1/userinfo"
 api_base = "{google_base}/"
 """
+
+
+def webhook_message(
+    message_id: str, sender: str, text: str, group: str | None = None
+) -> dict[str, Any]:
+    """A CometChat `message_sent` webhook body: `sender` writes `text` to the bot or a group."""
+    receiver, kind = (group, "group") if group else ("calbot", "user")
+    entities = {"sender": {"entity": {"uid": sender, "name": sender.title()}}}
+    return {"trigger": "message_sent", "data": {"message": {
+        "id": message_id, "sender": sender, "receiver": receiver, "receiverType": kind,
+        "category": "message", "type": "text", "sentAt": int(time.time()),
+        "data": {"text": text, "entities": entities}}}}  # fmt: skip
 
 
 def auth_header() -> dict[str, str]:
