@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.availability import Person, SlotRules, common_free, free_time, intersect, slots
+from bot.scheduling.availability import Person, SlotRules, common_free, free_time, intersect, slots
 from storage.records import WorkingHours
 
 ZONES = ["America/New_York", "Europe/Berlin", "Asia/Tokyo", "America/Los_Angeles", "Asia/Kolkata"]

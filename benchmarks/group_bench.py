@@ -18,10 +18,10 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestServer
 
+from bot.calendars.google import GoogleCalendar
+from bot.calendars.local import LocalCalendar
+from bot.calendars.tokens import TokenVault, new_key
 from bot.demo import seed_demo
-from bot.google_calendar import GoogleCalendar
-from bot.local_calendar import LocalCalendar
-from bot.tokens import TokenVault, new_key
 from storage import LocalEvent, open_store
 from tests.chat import Chat
 from tests.fake_google import FakeGoogle

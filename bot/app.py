@@ -10,24 +10,27 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from bot import booking, connect_pages, pages, webhook
-from bot.clock import Clock, SystemClock
+from bot.calendars.google import GoogleCalendar
+from bot.calendars.local import LocalCalendar
+from bot.calendars.tokens import TokenVault
 from bot.config import Config, ConfigError
-from bot.connect_pages import connect_link
-from bot.context import BotSettings, Services
-from bot.dispatcher import Dispatcher
-from bot.google_calendar import GoogleCalendar
-from bot.links import LinkSigner
-from bot.local_calendar import LocalCalendar
-from bot.logs import install_redaction
-from bot.messages import text_message
-from bot.metrics import MeteredCalendar, Metrics
-from bot.outbox import Outbox, Transport
-from bot.routing import Catalog
-from bot.runtime import RUNTIME, Runtime
-from bot.throttle import RateLimit
-from bot.tokens import TokenVault
-from bot.web import routes
+from bot.core.clock import Clock, SystemClock
+from bot.core.context import BotSettings, Services
+from bot.core.dispatcher import Dispatcher
+from bot.core.links import LinkSigner
+from bot.core.logs import install_redaction
+from bot.core.messages import text_message
+from bot.core.metrics import MeteredCalendar, Metrics
+from bot.core.outbox import Outbox, Transport
+from bot.core.routing import Catalog
+from bot.core.runtime import RUNTIME, Runtime
+from bot.core.throttle import RateLimit
+from bot.scheduling import booking
+from bot.transports import webhook
+from bot.web import booking_page as pages
+from bot.web import connect_page as connect_pages
+from bot.web.connect_page import connect_link
+from bot.web.routes import routes
 from handlers import ROUTERS
 from storage import Store, open_store
 from storage.records import Connection
@@ -87,7 +90,7 @@ def build_services(config: Config, store: Store, transport: Transport, clock: Cl
 
 
 async def _sweep_holds(services: Services, every_seconds: float = 60.0) -> None:
-    """Finish bookings a crash left half-done (see bot.booking); runs until cancelled."""
+    """Finish bookings a crash left half-done (see bot.scheduling.booking); runs until cancelled."""
     while True:
         try:
             settled = await booking.recover(services)

@@ -183,7 +183,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _setup_logging() -> None:
-    from bot.logs import setup_logging
+    from bot.core.logs import setup_logging
 
     level = os.environ.get("CALBOT_LOG_LEVEL", "INFO").upper()
     setup_logging(level, as_json=os.environ.get("CALBOT_LOG_FORMAT", "").lower() == "json")

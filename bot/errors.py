@@ -1,7 +1,7 @@
 """The UserError family: expected problems whose text is shown to the user as is.
 
 Anything else raised by a handler is a bug; the dispatcher logs it with a reference and answers
-with a short apology (see bot.dispatcher).
+with a short apology (see bot.core.dispatcher).
 """
 
 from __future__ import annotations

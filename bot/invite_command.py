@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.invites import Invite, ics, links
+from bot.scheduling.invites import Invite, ics, links
 
 
 def run_invite(

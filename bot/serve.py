@@ -12,16 +12,16 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import build_app
-from bot.cometchat import CometChatClient
 from bot.config import Config, SecurityConfig, StorageConfig, WebConfig, load_config
+from bot.core.messages import IncomingMessage
+from bot.core.outbox import Transport
+from bot.core.runtime import RUNTIME
 from bot.demo import DEMO_GROUP, DEMO_USERS, seed_demo
-from bot.hub import Directory, Hub, HubTransport
-from bot.messages import IncomingMessage
-from bot.outbox import Transport
-from bot.runtime import RUNTIME
+from bot.transports.cometchat import CometChatClient
+from bot.transports.hub import Directory, Hub, HubTransport
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent / "web" / "static"
 
 
 def demo_config(host: str, port: int, data_dir: Path) -> Config:
@@ -68,7 +68,7 @@ def build_demo_app(config: Config) -> web.Application:
 
     app = build_app(config, transport)
     hub.attach(app)
-    page = (Path(__file__).parent / "templates" / "chat.html").read_text(encoding="utf-8")
+    page = (Path(__file__).parent / "web" / "templates" / "chat.html").read_text(encoding="utf-8")
 
     async def chat_page(request: web.Request) -> web.Response:
         return web.Response(text=page, content_type="text/html")

@@ -1,6 +1,6 @@
 """Handler modules, one router each; ROUTERS is the explicit, ordered list the app installs."""
 
-from bot.routing import Router
+from bot.core.routing import Router
 from handlers import book, connect, find, help, settings, share
 
 ROUTERS: tuple[Router, ...] = (

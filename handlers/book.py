@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import booking
-from bot.availability import Person, SlotRules, free_time, merge, slots, utc
-from bot.calendar import CalendarError
-from bot.cards import both_zones
-from bot.context import Context
+from bot.calendars.provider import CalendarError
+from bot.core.context import Context
+from bot.core.mentions import mentioned_uids, strip_mentions
+from bot.core.messages import ReceiverType
+from bot.core.routing import Router
 from bot.errors import CalendarUnavailable, NotConnected, UsageError, UserError
-from bot.mentions import mentioned_uids, strip_mentions
-from bot.messages import ReceiverType
-from bot.routing import Router
+from bot.scheduling import booking
+from bot.scheduling.availability import Person, SlotRules, free_time, merge, slots, utc
+from bot.scheduling.cards import both_zones
 from bot.timeparse import ParsedTime, TimeParseError
 from storage.records import Booking, Share, User
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.connect_pages import connect_link
-from bot.context import Context
+from bot.core.context import Context
+from bot.core.routing import Router
 from bot.errors import UsageError, UserError
-from bot.routing import Router
+from bot.web.connect_page import connect_link
 
 router = Router("connect")
 

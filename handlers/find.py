@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import groups
-from bot.context import Context
+from bot.core.context import Context
+from bot.core.mentions import mentioned_uids, strip_mentions
+from bot.core.messages import OutgoingMessage
+from bot.core.routing import Router
 from bot.errors import NotConnected, UsageError, UserError
-from bot.group_slots import Member, candidates, shortlist
-from bot.mentions import mentioned_uids, strip_mentions
-from bot.messages import OutgoingMessage
-from bot.routing import Router
+from bot.scheduling import polls as groups
+from bot.scheduling.group_slots import Member, candidates, shortlist
 from bot.timeparse import TimeParseError
 
 router = Router("find")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.context import Context
+from bot.core.context import Context
+from bot.core.routing import Router
 from bot.errors import UserError
-from bot.routing import Router
 
 router = Router("help")
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.context import Context
+from bot.core.context import Context
+from bot.core.routing import Router
 from bot.errors import UsageError
-from bot.routing import Router
-from bot.zones import resolve_zone_name
+from bot.timeparse.zones import resolve_zone_name
 from storage.records import User, WorkingHours
 
 router = Router("settings")

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.availability import Person, SlotRules, free_time, merge, slots
-from bot.calendar import CalendarError
-from bot.cards import Availability, availability_message, scheduler_message
-from bot.context import Context
+from bot.calendars.provider import CalendarError
+from bot.core.context import Context
+from bot.core.links import LinkClaims
+from bot.core.mentions import mentioned_uids, strip_mentions
+from bot.core.messages import ReceiverType
+from bot.core.routing import Router
 from bot.errors import (
     CalendarUnavailable,
     NotConnected,
@@ -17,10 +19,8 @@ from bot.errors import (
     UsageError,
     UserError,
 )
-from bot.links import LinkClaims
-from bot.mentions import mentioned_uids, strip_mentions
-from bot.messages import ReceiverType
-from bot.routing import Router
+from bot.scheduling.availability import Person, SlotRules, free_time, merge, slots
+from bot.scheduling.cards import Availability, availability_message, scheduler_message
 from bot.timeparse import TimeParseError
 from storage.records import Connection, NewShare
 

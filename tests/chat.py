@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.app import build_services
-from bot.calendar import CalendarProvider
+from bot.calendars.provider import CalendarProvider
 from bot.config import Config, SecurityConfig, StorageConfig, WebConfig
-from bot.dispatcher import Dispatcher
-from bot.messages import Conversation, IncomingMessage, OutgoingMessage, Sender
-from bot.routing import Catalog, Router
+from bot.core.dispatcher import Dispatcher
+from bot.core.messages import Conversation, IncomingMessage, OutgoingMessage, Sender
+from bot.core.routing import Catalog, Router
 from storage import Store
 from tests.fakes import FrozenClock, RecordingTransport
 

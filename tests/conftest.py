@@ -109,7 +109,7 @@ SECRET_MARKERS = (
 @pytest.fixture(autouse=True)
 def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """The whole suite runs with DEBUG logging; no record may carry a secret (PR-4)."""
-    from bot.logs import install_redaction
+    from bot.core.logs import install_redaction
 
     install_redaction()
     caplog.set_level(logging.DEBUG)

@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from bot.calendar import (
+from bot.calendars.provider import (
     BusyResult,
     CalendarError,
     CalendarProvider,
     CreatedEvent,
     EventDraft,
 )
-from bot.messages import OutgoingMessage
-from bot.outbox import DeliveryError
+from bot.core.messages import OutgoingMessage
+from bot.core.outbox import DeliveryError
 from storage.records import Connection
 
 

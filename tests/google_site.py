@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 
+from bot.calendars.google import GoogleCalendar
+from bot.calendars.tokens import TokenVault, new_key
 from bot.config import GoogleConfig
-from bot.google_calendar import GoogleCalendar
-from bot.tokens import TokenVault, new_key
 from storage import Connection, SqlStore
 from tests.fake_google import FakeGoogle
 

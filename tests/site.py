@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer, unused_port
 
 from bot.app import build_app
 from bot.config import Config, StorageConfig, WebConfig
-from bot.messages import IncomingMessage
-from bot.outbox import Transport
-from bot.runtime import RUNTIME, Runtime
+from bot.core.messages import IncomingMessage
+from bot.core.outbox import Transport
+from bot.core.runtime import RUNTIME, Runtime
 from tests.chat import TEST_CONFIG, meet
 from tests.fakes import FrozenClock, RecordingTransport
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.availability import (
+from bot.calendars.provider import Interval
+from bot.scheduling.availability import (
     Person,
     SlotRules,
     common_free,
@@ -20,7 +21,6 @@ from bot.availability import (
     subtract,
     working_windows,
 )
-from bot.calendar import Interval
 from storage.records import WorkingHours
 
 START = datetime(2027, 3, 8, 0, 0, tzinfo=UTC)  # a week that crosses New York's spring change

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from bot import booking
-from bot.booking import BOOKINGS_PER_DAY
-from bot.cards import INVITE_TYPE
-from bot.local_calendar import LocalCalendar
+from bot.calendars.local import LocalCalendar
+from bot.scheduling import booking
+from bot.scheduling.booking import BOOKINGS_PER_DAY
+from bot.scheduling.cards import INVITE_TYPE
 from storage import SqlStore
 from tests.chat import Chat, meet
 from tests.fakes import Crash, CrashAfterCreate, FrozenClock

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.calendar import CalendarProvider, EventDraft
-from bot.local_calendar import LocalCalendar
+from bot.calendars.local import LocalCalendar
+from bot.calendars.provider import CalendarProvider, EventDraft
 from storage import Connection, SqlStore
 from tests.google_site import google_world
 

@@ -13,11 +13,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.cometchat import CometChatClient
 from bot.config import CometChatConfig, Config
-from bot.messages import text_message
-from bot.outbox import Outbox
-from bot.throttle import RateLimit
+from bot.core.messages import text_message
+from bot.core.outbox import Outbox
+from bot.core.throttle import RateLimit
+from bot.transports.cometchat import CometChatClient
 from tests.fake_cometchat import FakeCometChat
 from tests.fakes import FrozenClock
 from tests.site import Site, running_site

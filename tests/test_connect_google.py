@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from aiohttp.test_utils import TestServer
 
+from bot.calendars.google_oauth import SCOPES
+from bot.calendars.tokens import new_key
 from bot.config import CalendarConfig, Config, SecurityConfig
-from bot.google_oauth import SCOPES
-from bot.messages import Conversation, IncomingMessage, Sender
-from bot.tokens import new_key
+from bot.core.messages import Conversation, IncomingMessage, Sender
 from tests.fake_google import FakeGoogle
 from tests.fakes import FrozenClock
 from tests.google_site import google_config

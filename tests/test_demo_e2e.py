@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import unused_port
 from icalendar import Calendar
 
-from bot.runtime import RUNTIME, Runtime
+from bot.core.runtime import RUNTIME, Runtime
 from bot.serve import build_demo_app, demo_config
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.context import Context
+from bot.core.context import Context
+from bot.core.routing import Router
 from bot.errors import UsageError, UserError
-from bot.routing import Router
 from handlers import ROUTERS
 from storage import SqlStore
 from tests.chat import BOT_UID, Chat

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.cards import INVITE_TYPE
-from bot.groups import member_left
-from bot.local_calendar import LocalCalendar
+from bot.calendars.local import LocalCalendar
+from bot.scheduling.cards import INVITE_TYPE
+from bot.scheduling.polls import member_left
 from storage import LocalEvent, SqlStore
 from tests.chat import Chat, meet
 from tests.fakes import CountingCalendar, FrozenClock

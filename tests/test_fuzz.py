@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import CometChatConfig, Config
-from bot.messages import Conversation, IncomingMessage, Sender
+from bot.core.messages import Conversation, IncomingMessage, Sender
 from storage import open_store
 from tests.chat import Chat, meet
 from tests.fakes import FrozenClock

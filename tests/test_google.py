@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.calendar import CalendarError, EventDraft
-from bot.google_calendar import BACKOFF_BASE, BACKOFF_CAP, MAX_ATTEMPTS
+from bot.calendars.google import BACKOFF_BASE, BACKOFF_CAP, MAX_ATTEMPTS
+from bot.calendars.provider import CalendarError, EventDraft
 from storage import SqlStore
 from tests.fake_google import rate_limited
 from tests.google_site import GoogleWorld, google_world

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from bot.invites import Invite, ics, links
+from bot.scheduling.invites import Invite, ics, links
 
 NY, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
 TRICKY = "Planning: Q1, “roadmap”; naïve café & <b>ideas</b> 🚀 + #1"

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.calendar import BusyResult
-from bot.local_calendar import LocalCalendar
-from bot.metrics import MeteredCalendar, Metrics
+from bot.calendars.local import LocalCalendar
+from bot.calendars.provider import BusyResult
+from bot.core.metrics import MeteredCalendar, Metrics
 from storage import SqlStore
 from storage.records import Connection
 from tests.chat import Chat, meet

@@ -23,14 +23,14 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-import bot
+import bot.web
 from bot.app import build_app
 from bot.config import CometChatConfig, StorageConfig, WebConfig
-from bot.runtime import RUNTIME
+from bot.core.runtime import RUNTIME
 from tests.chat import TEST_CONFIG, meet
 from tests.fakes import RecordingTransport
 
-SPEC = Path(bot.__file__).parent / "openapi.json"
+SPEC = Path(bot.web.__file__).parent / "openapi.json"
 schema = schemathesis.openapi.from_path(SPEC)
 WEBHOOK_AUTH = "Basic " + base64.b64encode(b"hook-user:hook-pass").decode()
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from bot.messages import OutgoingMessage, text_message
-from bot.outbox import LEASE, MAX_ATTEMPTS, PARALLEL_CONVERSATIONS, DeliveryError, Outbox
+from bot.core.messages import OutgoingMessage, text_message
+from bot.core.outbox import LEASE, MAX_ATTEMPTS, PARALLEL_CONVERSATIONS, DeliveryError, Outbox
 from storage import SqlStore
 from tests.fakes import FrozenClock, RecordingTransport
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from bot.cards import INVITE_TYPE
 from bot.config import Config
-from bot.messages import Conversation, IncomingMessage, Sender
+from bot.core.messages import Conversation, IncomingMessage, Sender
+from bot.scheduling.cards import INVITE_TYPE
 from tests.fakes import FrozenClock
 from tests.site import Site, running_site
 

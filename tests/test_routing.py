@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.context import Context
-from bot.routing import Catalog, Router, RoutingError
+from bot.core.context import Context
+from bot.core.routing import Catalog, Router, RoutingError
 
 
 def _noop(ctx: Context, args: str) -> None:

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cards import AVAILABILITY_TYPE
 from bot.config import CometChatConfig
+from bot.scheduling.cards import AVAILABILITY_TYPE
 from storage import LocalEvent, SqlStore
 from tests.chat import TEST_CONFIG, Chat, meet
 from tests.fakes import FrozenClock, UnreachableCalendar

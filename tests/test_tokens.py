@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tokens import TokenError, TokenVault, new_key
+from bot.calendars.tokens import TokenError, TokenVault, new_key
 
 
 def test_tokens_round_trip_and_are_not_plaintext() -> None:

@@ -24,8 +24,8 @@ async def test_healthz_reports_ok(tmp_path: Path) -> None:
 
 
 async def test_metrics_count_messages_commands_and_calendar_calls(tmp_path: Path) -> None:
-    from bot.messages import Conversation, IncomingMessage, Sender
-    from bot.runtime import RUNTIME
+    from bot.core.messages import Conversation, IncomingMessage, Sender
+    from bot.core.runtime import RUNTIME
     from tests.chat import meet
 
     config = replace(

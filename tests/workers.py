@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestServer, unused_port
 
-from bot.tokens import TokenVault, new_key
+from bot.calendars.tokens import TokenVault, new_key
 from storage import SqlStore, WorkingHours
 from tests.fake_cometchat import FakeCometChat
 from tests.fake_google import FakeGoogle

@@ -23,7 +23,7 @@ from bot.timeparse.lexicon import (
     WEEKDAYS,
     number,
 )
-from bot.zones import resolve_tzinfo
+from bot.timeparse.zones import resolve_tzinfo
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 
-from bot.calendar import BusyResult, CalendarProvider, CreatedEvent, EventDraft
+from bot.calendars.provider import BusyResult, CalendarProvider, CreatedEvent, EventDraft
 from storage.records import Connection
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

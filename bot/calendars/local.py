@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.calendar import BusyResult, CalendarError, CreatedEvent, EventDraft
+from bot.calendars.provider import BusyResult, CalendarError, CreatedEvent, EventDraft
 from storage.records import Connection, LocalEvent
 from storage.store import Store
 

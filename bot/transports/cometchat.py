@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 
 from bot.config import CometChatConfig
-from bot.messages import Conversation, IncomingMessage, OutgoingMessage, Sender
-from bot.outbox import DeliveryError
-from bot.throttle import RateLimit
+from bot.core.messages import Conversation, IncomingMessage, OutgoingMessage, Sender
+from bot.core.outbox import DeliveryError
+from bot.core.throttle import RateLimit
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.core.context import Context
 
 R = TypeVar("R")
 Parser = Callable[["Context", str], R]

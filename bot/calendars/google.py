@@ -24,11 +24,11 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from bot import google_oauth
-from bot.availability import utc
-from bot.calendar import BusyResult, CalendarError, CreatedEvent, EventDraft
+from bot.calendars import google_oauth
+from bot.calendars.provider import BusyResult, CalendarError, CreatedEvent, EventDraft
+from bot.calendars.tokens import TokenError, TokenVault
 from bot.config import GoogleConfig
-from bot.tokens import TokenError, TokenVault
+from bot.scheduling.availability import utc
 from storage.records import Connection
 from storage.store import Store
 

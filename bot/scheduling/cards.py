@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.calendar import Interval
-from bot.messages import OutgoingMessage, ReceiverType
+from bot.calendars.provider import Interval
+from bot.core.messages import OutgoingMessage, ReceiverType
 from storage.records import Share, User
 
 AVAILABILITY_TYPE = "extension_calendar_availability"

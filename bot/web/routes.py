@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from bot.runtime import RUNTIME
+from bot.core.runtime import RUNTIME
 
 routes = web.RouteTableDef()
 

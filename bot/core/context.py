@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.calendar import CalendarProvider
-from bot.clock import Clock
-from bot.links import LinkSigner
-from bot.messages import IncomingMessage, OutgoingMessage, text_message
-from bot.metrics import Metrics
-from bot.outbox import Outbox
-from bot.routing import Catalog
+from bot.calendars.provider import CalendarProvider
+from bot.calendars.tokens import TokenVault
+from bot.core.clock import Clock
+from bot.core.links import LinkSigner
+from bot.core.messages import IncomingMessage, OutgoingMessage, text_message
+from bot.core.metrics import Metrics
+from bot.core.outbox import Outbox
+from bot.core.routing import Catalog
 from bot.timeparse import ParsedTime, Prefs, parse
-from bot.tokens import TokenVault
 from storage.records import User
 from storage.store import Store
 

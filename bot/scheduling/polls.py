@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import booking
-from bot.availability import utc
-from bot.calendar import CalendarError
-from bot.cards import slot_label
-from bot.context import Services
+from bot.calendars.provider import CalendarError
+from bot.core.context import Services
+from bot.core.messages import text_message
 from bot.errors import UserError
-from bot.messages import text_message
+from bot.scheduling import booking
+from bot.scheduling.availability import utc
+from bot.scheduling.cards import slot_label
 from storage.records import Connection, Poll, User
 
 log = logging.getLogger(__name__)

@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import booking
-from bot.cards import both_zones
-from bot.cometchat import PayloadError
-from bot.context import Services
+from bot.core.context import Services
+from bot.core.messages import ReceiverType, text_message
 from bot.errors import UserError
-from bot.messages import ReceiverType, text_message
+from bot.scheduling import booking
+from bot.scheduling.cards import both_zones
 from bot.timeparse import wall_clock
-from bot.zones import known_zone
+from bot.timeparse.zones import known_zone
+from bot.transports.cometchat import PayloadError
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ import time
 import uuid
 from typing import Any
 
-from bot.context import Context, Services
+from bot.core.context import Context, Services
+from bot.core.messages import IncomingMessage
+from bot.core.metrics import own_time
+from bot.core.routing import Command, Handler, Parser
 from bot.errors import UsageError, UserError
-from bot.messages import IncomingMessage
-from bot.metrics import own_time
-from bot.routing import Command, Handler, Parser
 
 log = logging.getLogger(__name__)
 

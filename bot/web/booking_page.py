@@ -12,19 +12,19 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
-from bot import booking
-from bot.availability import Person, SlotRules, free_time, merge, slots, utc
-from bot.calendar import CalendarError
-from bot.cards import both_zones
-from bot.context import Services
+from bot.calendars.provider import CalendarError
+from bot.core.context import Services
+from bot.core.links import LinkClaims, LinkError
+from bot.core.messages import ReceiverType
+from bot.core.runtime import RUNTIME
+from bot.core.throttle import RateLimit
 from bot.errors import UserError
-from bot.invites import ics, links
-from bot.links import LinkClaims, LinkError
-from bot.messages import ReceiverType
-from bot.runtime import RUNTIME
-from bot.throttle import RateLimit
-from bot.web import read_form
-from bot.zones import known_zone
+from bot.scheduling import booking
+from bot.scheduling.availability import Person, SlotRules, free_time, merge, slots, utc
+from bot.scheduling.cards import both_zones
+from bot.scheduling.invites import ics, links
+from bot.timeparse.zones import known_zone
+from bot.web.routes import read_form
 from storage.records import Share, User
 
 routes = web.RouteTableDef()
@@ -42,7 +42,7 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-
 
 
 def templates() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("bot", "templates"), autoescape=True)
+    return jinja2.Environment(loader=jinja2.PackageLoader("bot.web", "templates"), autoescape=True)
 
 
 class PageProblem(Exception):

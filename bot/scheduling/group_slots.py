@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.availability import merge, utc, working_windows
-from bot.calendar import Interval
+from bot.calendars.provider import Interval
+from bot.scheduling.availability import merge, utc, working_windows
 from storage.records import WorkingHours
 
 GRID = timedelta(minutes=30)

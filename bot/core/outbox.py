@@ -11,9 +11,9 @@ import random
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.clock import Clock
-from bot.messages import OutgoingMessage
-from bot.metrics import Metrics
+from bot.core.clock import Clock
+from bot.core.messages import OutgoingMessage
+from bot.core.metrics import Metrics
 from storage.records import OutboxItem
 from storage.store import Store
 

@@ -9,16 +9,16 @@ import logging
 
 from aiohttp import web
 
-from bot.cometchat import (
+from bot.core.runtime import RUNTIME
+from bot.scheduling.polls import member_left
+from bot.transports.cometchat import (
     MEMBERSHIP_TRIGGERS,
     PayloadError,
     incoming,
     membership_change,
     message_of,
 )
-from bot.groups import member_left
-from bot.interactions import handle_interaction, read_pick
-from bot.runtime import RUNTIME
+from bot.transports.scheduler import handle_interaction, read_pick
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Config
-from bot.context import Services
-from bot.dispatcher import Dispatcher
+from bot.core.context import Services
+from bot.core.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 

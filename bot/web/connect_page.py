@@ -10,13 +10,13 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot import google_oauth
-from bot.context import Services
-from bot.links import LinkClaims, LinkError
-from bot.messages import text_message
-from bot.pages import render_page
-from bot.runtime import RUNTIME, Runtime
-from bot.web import read_form
+from bot.calendars import google_oauth
+from bot.core.context import Services
+from bot.core.links import LinkClaims, LinkError
+from bot.core.messages import text_message
+from bot.core.runtime import RUNTIME, Runtime
+from bot.web.booking_page import render_page
+from bot.web.routes import read_form
 from storage.records import OAuthState, User
 
 routes = web.RouteTableDef()

@@ -1,7 +1,7 @@
 """The embedded chat hub for `calbot demo`: a python-socketio server inside the process.
 
-Messages use CometChat's wire shape, so the bot reads them with bot.cometchat exactly as it
-reads webhooks, and connects as an ordinary socket.io client (HubTransport) that sends through
+Messages use CometChat's wire shape, so the bot reads them with bot.transports.cometchat exactly
+as it reads webhooks, and connects as an ordinary socket.io client (HubTransport) that sends through
 the same Transport protocol as the CometChat REST client.
 """
 
@@ -20,9 +20,9 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from bot.cometchat import incoming
-from bot.messages import IncomingMessage, OutgoingMessage
-from bot.outbox import DeliveryError
+from bot.core.messages import IncomingMessage, OutgoingMessage
+from bot.core.outbox import DeliveryError
+from bot.transports.cometchat import incoming
 
 log = logging.getLogger(__name__)
 

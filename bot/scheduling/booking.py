@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.availability import merge, utc, working_windows
-from bot.calendar import CalendarError, EventDraft
-from bot.cards import InviteCard, both_zones, invite_message
-from bot.context import Services
+from bot.calendars.provider import CalendarError, EventDraft
+from bot.core.context import Services
+from bot.core.links import LinkClaims
+from bot.core.messages import ReceiverType, text_message
 from bot.errors import CalendarUnavailable, NotConnected, UserError
-from bot.invites import Invite, ics, links
-from bot.links import LinkClaims
-from bot.messages import ReceiverType, text_message
+from bot.scheduling.availability import merge, utc, working_windows
+from bot.scheduling.cards import InviteCard, both_zones, invite_message
+from bot.scheduling.invites import Invite, ics, links
 from storage.records import Booking, Connection, NewBooking, Share, User
 from storage.store import BookerQuota, QuotaReached, SlotTaken
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.calendar import Interval
+from bot.calendars.provider import Interval
 from bot.timeparse import wall_clock
 from storage.records import WorkingHours
 
