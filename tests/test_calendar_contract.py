@@ -11,11 +11,12 @@ from bot.calendars.local import LocalCalendar
 from bot.calendars.provider import CalendarProvider, EventDraft
 from storage import Connection, SqlStore
 from tests.google_site import google_world
+from tests.graph_site import graph_world
 
 T0 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["local", "google"])
+@pytest.fixture(params=["local", "google", "microsoft"])
 async def provider_with_owners(
     request: pytest.FixtureRequest, store: SqlStore
 ) -> AsyncIterator[tuple[CalendarProvider, Connection, Connection]]:
@@ -24,6 +25,16 @@ async def provider_with_owners(
             ana = await world.connect(store, "ana", "ana@example.com", "Europe/Berlin")
             ben = await world.connect(store, "ben", "ben@other.test", "America/New_York")
             yield world.provider, ana, ben
+        return
+    if request.param == "microsoft":
+        async with graph_world(store) as graph:
+            ana = await graph.connect(
+                store, "ana", "ana@contoso.test", "W. Europe Standard Time", "Europe/Berlin"
+            )
+            ben = await graph.connect(
+                store, "ben", "ben@outlook.test", "Eastern Standard Time", "America/New_York"
+            )
+            yield graph.provider, ana, ben
         return
     await store.ensure_user("ana", "Ana", "Europe/Berlin")
     await store.ensure_user("ben", "Ben", "America/New_York")

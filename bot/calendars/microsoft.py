@@ -1,0 +1,290 @@
+"""Microsoft 365 / Outlook.com calendars over Microsoft Graph (plain aiohttp, no SDK).
+
+Busy time comes from `calendarView` (it works for personal and work accounts; `getSchedule`
+does not for personal ones), selecting only start, end, showAs, isCancelled and isAllDay, never
+the subject. Events carry our booking's event id twice: as `transactionId`, so Graph swallows a
+repeated POST after a lost answer, and as a private extended property, so we can find the event
+again by our id (delete, "already exists"). Refresh tokens rotate on every use: each new one is
+stored (see microsoft_tokens). Retries: 429 and 5xx honour Retry-After, else capped exponential
+backoff with full jitter; 401 refreshes the access token once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiohttp
+from tzlocal.windows_tz import win_tz
+from yarl import URL
+
+from bot.calendars.microsoft_oauth import MicrosoftConfig
+from bot.calendars.microsoft_tokens import GraphTokens, Reconnect, TokenStore
+from bot.calendars.provider import (
+    BusyResult,
+    CalendarError,
+    Capabilities,
+    CreatedEvent,
+    EventDraft,
+    utc,
+)
+from bot.calendars.tokens import TokenVault
+from storage.records import Connection
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 4
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+MAX_RETRY_AFTER = 30.0  # a longer Retry-After is not worth holding a chat reply for
+TIMEOUT = 10.0
+SELECT_BUSY = "start,end,showAs,isCancelled,isAllDay"
+FREE_SHOW_AS = {"free", "workingElsewhere"}
+# A named MAPI string property in our own property set; Graph can $filter on it.
+ID_PROPERTY = "String {5b8e3f4e-9a1c-4f7e-8d62-3c0b7a1e2f10} Name calbotEventId"
+
+
+class MicrosoftCalendar:
+    name = "microsoft"
+    capabilities = Capabilities(
+        "Microsoft 365 / Outlook", "oauth", invites_attendees=True, account_is_email=True
+    )
+
+    def __init__(
+        self,
+        config: MicrosoftConfig,
+        store: TokenStore,
+        vault: TokenVault,
+        on_reconnect: Reconnect,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        self._config = config
+        self._api = config.api_base.rstrip("/")
+        self._tokens = GraphTokens(config, store, vault, on_reconnect, sleep)
+        self._sleep = sleep
+        self._jitter = jitter
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._zones: dict[tuple[str, int], str | None] = {}
+
+    # CalendarProvider ----------------------------------------------------------------------------
+    async def free_busy(
+        self, owners: Sequence[Connection], start: datetime, end: datetime
+    ) -> dict[str, BusyResult]:
+        async with self._session() as session:
+            answers = await asyncio.gather(
+                *(self._busy(session, owner, start, end) for owner in owners)
+            )
+        return {owner.uid: answer for owner, answer in zip(owners, answers, strict=True)}
+
+    async def _busy(
+        self, session: aiohttp.ClientSession, owner: Connection, start: datetime, end: datetime
+    ) -> BusyResult:
+        url: URL | None = URL(f"{self._api}/me/calendarView").with_query(
+            {"startDateTime": _iso(start), "endDateTime": _iso(end), "$select": SELECT_BUSY}
+        )
+        busy: list[tuple[datetime, datetime]] = []
+        zone: ZoneInfo | None = None
+        while url is not None:
+            page = await self._call(session, owner, "GET", url, prefer_utc=True)
+            for event in page.get("value", []):
+                if event.get("isCancelled") or event.get("showAs") in FREE_SHOW_AS:
+                    continue
+                span = _span(event)
+                if event.get("isAllDay") and span[0].time() == span[0].min.time():
+                    # All-day events float: midnight to midnight on the owner's own clock.
+                    zone = zone or ZoneInfo(await self._zone(session, owner) or "UTC")
+                    span = (utc(span[0].replace(tzinfo=zone)), utc(span[1].replace(tzinfo=zone)))
+                if span[0] < end and span[1] > start:
+                    busy.append((max(span[0], start), min(span[1], end)))
+            link = page.get("@odata.nextLink")
+            url = URL(link, encoded=True) if link else None
+        return BusyResult(tuple(sorted(busy)))
+
+    async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
+        if draft.end <= draft.start:
+            raise CalendarError("an event must end after it starts")
+        body = {
+            "subject": draft.title,
+            "body": {"contentType": "text", "content": draft.description},
+            "start": {"dateTime": _local(draft.start), "timeZone": "UTC"},
+            "end": {"dateTime": _local(draft.end), "timeZone": "UTC"},
+            "attendees": [
+                {"emailAddress": {"address": email}, "type": "required"}
+                for email in draft.attendee_emails
+            ],
+            "showAs": "busy",
+            "transactionId": _transaction_id(draft.event_id),
+            "singleValueExtendedProperties": [{"id": ID_PROPERTY, "value": draft.event_id}],
+        }
+        async with self._session() as session:
+            existing = await self._find(session, owner, draft.event_id)
+            if existing is not None:
+                return CreatedEvent(draft.event_id, existing.get("webLink"), already_existed=True)
+            created = await self._call(session, owner, "POST", URL(f"{self._api}/me/events"), body)
+        return CreatedEvent(draft.event_id, created.get("webLink"))
+
+    async def delete_event(self, owner: Connection, event_id: str) -> bool:
+        async with self._session() as session:
+            existing = await self._find(session, owner, event_id)
+            if existing is None:
+                return False
+            try:
+                url = URL(f"{self._api}/me/events/{existing['id']}")
+                await self._call(session, owner, "DELETE", url)
+            except _Gone:
+                return False
+        return True
+
+    async def calendar_timezone(self, owner: Connection) -> str | None:
+        async with self._session() as session:
+            return await self._zone(session, owner)
+
+    async def revoke(self, owner: Connection) -> None:
+        # Graph has no per-token revocation: forgetting the token (the caller deletes the
+        # connection) is all we can do; the user can remove the app at myapps/account.live.com.
+        self._tokens.forget(owner)
+        self._zones.pop((owner.uid, owner.generation), None)
+        log.info("Microsoft has no token revocation; %s's token is only deleted", owner.uid)
+
+    # Graph calls ---------------------------------------------------------------------------------
+    def _session(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(timeout=self._timeout)
+
+    async def _find(
+        self, session: aiohttp.ClientSession, owner: Connection, event_id: str
+    ) -> dict[str, Any] | None:
+        quoted = event_id.replace("'", "''")
+        url = URL(f"{self._api}/me/events").with_query(
+            {
+                "$filter": f"singleValueExtendedProperties/Any(ep: ep/id eq '{ID_PROPERTY}' "
+                f"and ep/value eq '{quoted}')",
+                "$select": "id,webLink",
+            }
+        )
+        found = (await self._call(session, owner, "GET", url)).get("value", [])
+        return dict(found[0]) if found else None
+
+    async def _zone(self, session: aiohttp.ClientSession, owner: Connection) -> str | None:
+        key = (owner.uid, owner.generation)
+        if key not in self._zones:
+            url = URL(f"{self._api}/me/mailboxSettings/timeZone")
+            try:
+                answer = await self._call(session, owner, "GET", url)
+            except _Forbidden:
+                return None  # granted without MailboxSettings.Read
+            self._zones[key] = windows_to_iana(str(answer.get("value", "")))
+        return self._zones[key]
+
+    async def _call(
+        self,
+        session: aiohttp.ClientSession,
+        owner: Connection,
+        method: str,
+        url: URL,
+        body: dict[str, Any] | None = None,
+        *,
+        prefer_utc: bool = False,
+    ) -> dict[str, Any]:
+        refreshed = False
+        problem = "no answer"
+        for attempt in range(MAX_ATTEMPTS):
+            token = await self._tokens.access_token(session, owner)
+            headers = {"Authorization": f"Bearer {token}"}
+            if prefer_utc:
+                headers["Prefer"] = 'outlook.timezone="UTC"'
+            wait: float | None = None
+            try:
+                async with session.request(method, url, json=body, headers=headers) as response:
+                    status = response.status
+                    answer = await _json(response)
+                    retry_after = response.headers.get("Retry-After")
+            except (aiohttp.ClientError, TimeoutError) as error:
+                problem = f"network: {error!r}"
+            else:
+                if status < 300:
+                    return answer
+                code = str(answer.get("error", {}).get("code", status))
+                if status == 401 and not refreshed:
+                    refreshed = True
+                    self._tokens.refused(owner, token)
+                    continue
+                if status == 404:
+                    raise _Gone()
+                if status == 403:
+                    raise _Forbidden(f"Microsoft refused the request (403 {code})")
+                if status != 429 and status < 500:
+                    raise CalendarError(f"Microsoft refused the request ({status} {code})")
+                problem = f"{status} {code}"
+                wait = _seconds(retry_after)
+                if wait is not None and wait > MAX_RETRY_AFTER:
+                    raise CalendarError(f"Microsoft asks us to wait {wait:.0f} s ({problem})")
+            if attempt + 1 < MAX_ATTEMPTS:
+                if wait is None:
+                    wait = self._jitter() * min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+                log.info("Graph call failed (%s); retry %d in %.2fs", problem, attempt + 1, wait)
+                await self._sleep(wait)
+        raise CalendarError(f"Microsoft Graph is not answering ({problem})")
+
+
+class _Gone(CalendarError):
+    def __init__(self) -> None:
+        super().__init__("Microsoft could not find that item (404)")
+
+
+class _Forbidden(CalendarError):
+    pass
+
+
+def windows_to_iana(name: str) -> str | None:
+    """A mailbox zone ("W. Europe Standard Time") as IANA, from CLDR's windowsZones table."""
+    if name in win_tz:
+        return str(win_tz[name])
+    try:
+        ZoneInfo(name)  # some mailboxes already hold an IANA name
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def _transaction_id(event_id: str) -> str:
+    return f"calbot-{event_id}"
+
+
+def _span(event: dict[str, Any]) -> tuple[datetime, datetime]:
+    return _parse(event["start"]), _parse(event["end"])
+
+
+def _parse(value: dict[str, str]) -> datetime:
+    # Prefer: outlook.timezone="UTC" makes every dateTime UTC wall time without an offset.
+    return datetime.fromisoformat(value["dateTime"][:26]).replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _local(moment: datetime) -> str:
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _seconds(header: str | None) -> float | None:
+    try:
+        return max(float(header), 0.0) if header else None
+    except ValueError:
+        return None
+
+
+async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    try:
+        value = await response.json(content_type=None)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

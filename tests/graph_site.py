@@ -1,0 +1,115 @@
+"""A FakeGraph server and a MicrosoftCalendar provider wired to it, for tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp.test_utils import TestServer
+
+from bot.calendars.microsoft import MicrosoftCalendar
+from bot.calendars.microsoft_oauth import MicrosoftConfig
+from bot.calendars.tokens import TokenVault, new_key
+from storage import Connection, SqlStore
+from storage.tables import connections
+from tests.fake_graph import FakeGraph
+
+
+class SwappingStore:
+    """SqlStore plus the compare-and-swap of a connection's token that the Microsoft provider
+    needs. Stands in until storage/ grows `swap_connection_token`; it writes through the same
+    SqlStore transaction helper, so it is the SQL the real method would run."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self.swaps = 0
+
+    async def get_connection(self, uid: str) -> Connection | None:
+        return await self.store.get_connection(uid)
+
+    async def set_connection_status(self, uid: str, status: str) -> None:
+        await self.store.set_connection_status(uid, status)
+
+    async def swap_connection_token(self, uid: str, expected: bytes, token: bytes) -> bool:
+        async with self.store._write() as conn:
+            result = await conn.execute(
+                sa.update(connections)
+                .where(connections.c.uid == uid, connections.c.token == expected)
+                .values(token=token)
+            )
+        self.swaps += result.rowcount
+        return bool(result.rowcount == 1)
+
+
+@dataclass
+class GraphWorld:
+    fake: FakeGraph
+    server: TestServer
+    config: MicrosoftConfig
+    vault: TokenVault
+    tokens: SwappingStore
+    provider: MicrosoftCalendar
+    sleeps: list[float] = field(default_factory=list)
+    reconnects: list[str] = field(default_factory=list)
+
+    async def connect(
+        self, store: SqlStore, uid: str, email: str, windows_zone: str, timezone: str
+    ) -> Connection:
+        """What a finished OAuth connect leaves behind: a sealed refresh token in the store."""
+        self.fake.add_account(email, windows_zone)
+        sealed = self.vault.seal(uid, {"refresh_token": self.fake.issue_refresh_token(email)})
+        await store.ensure_user(uid, uid.capitalize(), timezone)
+        return await store.save_connection(uid, "microsoft", email, sealed)
+
+    async def provider_reconnect(self, owner: Connection) -> None:
+        self.reconnects.append(owner.uid)
+
+    def refresh_token(self, sealed: bytes | None, uid: str) -> str:
+        assert sealed is not None
+        return str(self.vault.open(uid, sealed)["refresh_token"])
+
+
+def graph_config(base: str) -> MicrosoftConfig:
+    return MicrosoftConfig(
+        client_id="ms-cid",
+        client_secret="ms-secret",
+        tenant="common",
+        auth_uri=base + "/{tenant}/oauth2/v2.0/authorize",
+        token_uri=base + "/{tenant}/oauth2/v2.0/token",
+        api_base=f"{base}/v1.0",
+    )
+
+
+@asynccontextmanager
+async def graph_world(store: SqlStore, **provider_options: Any) -> AsyncIterator[GraphWorld]:
+    fake = FakeGraph()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    config = graph_config(str(server.make_url("")).rstrip("/"))
+    vault = TokenVault([new_key()])
+    tokens = SwappingStore(store)
+    sleeps: list[float] = []
+    reconnects: list[str] = []
+
+    async def record_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    async def record_reconnect(owner: Connection) -> None:
+        reconnects.append(owner.uid)
+
+    provider = MicrosoftCalendar(
+        config,
+        tokens,
+        vault,
+        record_reconnect,
+        sleep=record_sleep,
+        jitter=lambda: 1.0,
+        **provider_options,
+    )
+    try:
+        yield GraphWorld(fake, server, config, vault, tokens, provider, sleeps, reconnects)
+    finally:
+        await server.close()
