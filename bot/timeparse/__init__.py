@@ -2,7 +2,9 @@
 
 Conventions (shared/reference/time_expressions.md) in short: the future wins, "next friday" is
 Friday of next week unless the user chose otherwise, bare hours 1-7 are afternoons, a named zone
-sets the zone of the clock time while date words follow the user's own calendar.
+sets the zone of the clock time while date words follow the user's own calendar. Text in other
+languages is translated word by word into this grammar (bot.timeparse.languages), with
+dateparser as the last resort for languages we have no table for.
 """
 
 from __future__ import annotations
@@ -11,21 +13,31 @@ from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.timeparse.errors import TimeParseError
-from bot.timeparse.extract import Prefs, extract
+from bot.timeparse.extract import extract
 from bot.timeparse.lexicon import normalize
 from bot.timeparse.resolve import resolve, wall_clock
 from bot.timeparse.result import ParsedTime
+from bot.timeparse.scan import Prefs
 
 __all__ = ["ParsedTime", "Prefs", "TimeParseError", "parse", "wall_clock"]
 
 DEFAULT_PREFS = Prefs()
 
 
-def parse(text: str, now: datetime, zone: tzinfo | str, prefs: Prefs = DEFAULT_PREFS) -> ParsedTime:
-    """Resolve `text` against `now` (aware) in the user's `zone`; raises TimeParseError."""
+def parse(
+    text: str,
+    now: datetime,
+    zone: tzinfo | str,
+    prefs: Prefs = DEFAULT_PREFS,
+    lang: str | None = None,
+) -> ParsedTime:
+    """Resolve `text` against `now` (aware) in the user's `zone`; raises TimeParseError.
+
+    `lang` is a BCP 47 tag ("es", "pt-BR"); None detects the language, English first.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     user_zone = ZoneInfo(zone) if isinstance(zone, str) else zone
-    cleaned = normalize(text)
     local_today = now.astimezone(user_zone).date()
-    return resolve(extract(cleaned, local_today, prefs), now, user_zone)
+    found, matched = extract(normalize(text), local_today, prefs)
+    return resolve(found, now, user_zone, matched)

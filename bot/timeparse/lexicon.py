@@ -50,6 +50,21 @@ PARTS_OF_DAY = {
     "night": (20, 0),
 }  # fmt: skip
 PM_PARTS = {"afternoon", "evening", "tonight", "night"}
+# The window /book searches for a part of day said without a clock time (§7): [from, to) hours.
+PART_WINDOWS = {
+    "first thing": (9, 10), "morning": (9, 12), "lunchtime": (12, 14), "lunch": (12, 14),
+    "afternoon": (13, 17), "end of day": (16, 17), "evening": (18, 21), "tonight": (18, 23),
+    "night": (20, 23),
+}  # fmt: skip
+
+# Grammar fragments shared by the date and clock extractors.
+ORD = r"(?:st|nd|rd|th)"
+YEAR = r"(?:19\d\d|20\d\d|2100)"
+CONNECTOR = r"(?:-|\bto\b|\buntil\b|\btill?\b|\bthrough\b|\bthru\b)"
+TIME = (
+    r"(?:(?:[01]\d|2[0-3])[0-5]\d(?!\d)|\d{1,2}(?::\d{2}|\.\d{2}(?=\s*[ap]m))?(?:\s*[ap]m)?"
+    r"|noon|midnight|midday)"
+)
 
 SLANG = {
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow", "tmro": "tomorrow",
@@ -102,6 +117,10 @@ def normalize(text: str) -> str:
     text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text)  # "3:00 p.m."
     text = re.sub(r"(\d{4}-\d{1,2}-\d{1,2})t(?=\d)", r"\1 ", text)  # ISO "T"
     text = re.sub(r"\bmid-day\b", "midday", text)
+    text = re.sub(r"\bweek-ends?\b", "weekend", text)
+    text = re.sub(r"(\d)\s*\u00bd", r"\1.5", text).replace("\u00bd", " half ")
+    text = re.sub(r"(?<=\d)([ap])\b(?!\.)", r"\1m", text)  # "9p", "8:45a"
+    text = re.sub(r"(?:^|\s)'(til)\b", r" \1", text)
     text = re.sub(r"(\d)-(?=(?:min|minute|hour|hr|h)s?\b)", r"\1 ", text)  # "30-min"
     # Hours written as words only where a clock is meant: "at five", "five pm", "half past two".
     text = re.sub(
@@ -115,7 +134,8 @@ def normalize(text: str) -> str:
         text,
     )
     text = re.sub(r"\b(\d{1,2})\s*o'?clock\b", r"at \1", text)
-    text = re.sub(r"[,;!?()\"]|(?<=\D)\.(?=\s|$)|\s'|'\s", " ", text)
+    # Sentence punctuation is not part of a time: "on sat at 5." is 17:00.
+    text = re.sub(r"[,;!?()\"]|\.(?=\s|$)|\s'|'\s", " ", text)
     return " ".join(_fix_word(word) for word in text.split())
 
 

@@ -5,24 +5,24 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.timeparse.errors import NOTHING_FOUND, TimeParseError
-from bot.timeparse.extract import Clock, Found
 from bot.timeparse.lexicon import PARTS_OF_DAY, PM_PARTS
 from bot.timeparse.result import ParsedTime
+from bot.timeparse.scan import ClockTime, Found
 
 
-def resolve(found: Found, now: datetime, zone: tzinfo) -> ParsedTime:
+def resolve(found: Found, now: datetime, zone: tzinfo, matched: str = "") -> ParsedTime:
     today = now.astimezone(zone).date()
     if found.elapsed is not None:
         start = (now.astimezone(UTC) + found.elapsed).astimezone(zone)
-        return _with_duration(start, None, found.duration)
+        return _with_duration(start, None, found.duration, matched)
     times = _times_of_day(found)
     if times is None:
         if found.day is not None:
             start = wall_clock(found.day, time(0), zone)
             end = wall_clock(found.day_end, time(0), zone) if found.day_end else None
-            return ParsedTime(start, end, found.duration, "day")
+            return ParsedTime(start, end, found.duration, "day", matched)
         if found.duration is not None:
-            return ParsedTime(None, None, found.duration, None)
+            return ParsedTime(None, None, found.duration, None, matched)
         raise TimeParseError(NOTHING_FOUND)
     first, last = times
     clock_zone = found.zone or zone
@@ -36,11 +36,17 @@ def resolve(found: Found, now: datetime, zone: tzinfo) -> ParsedTime:
     start = wall_clock(day, first, clock_zone)
     end = None
     if last is not None:
-        end = wall_clock(day, last, clock_zone)
+        end = wall_clock(found.end_day or day, last, clock_zone)
         if end <= start:
+            if found.end_day is not None:
+                raise TimeParseError(
+                    f"That range ends ({end:%a %d %b %H:%M}) before it starts "
+                    f"({start:%a %d %b %H:%M}); put the earlier time first."
+                )
             end = wall_clock(day + timedelta(days=1), last, clock_zone)
+    part = found.part if found.clock is None else None
     return _with_duration(
-        start.astimezone(zone), end.astimezone(zone) if end else None, found.duration
+        start.astimezone(zone), end.astimezone(zone) if end else None, found.duration, matched, part
     )
 
 
@@ -50,16 +56,23 @@ def wall_clock(day: date, at: time, zone: tzinfo) -> datetime:
     return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
 
 
-def _with_duration(start: datetime, end: datetime | None, duration: timedelta | None) -> ParsedTime:
+def _with_duration(
+    start: datetime,
+    end: datetime | None,
+    duration: timedelta | None,
+    matched: str,
+    part: str | None = None,
+) -> ParsedTime:
     if end is None and duration is not None:
         end = (start.astimezone(UTC) + duration).astimezone(start.tzinfo)
-    return ParsedTime(start, end, duration, "minute")
+    return ParsedTime(start, end, duration, "minute", matched, part)
 
 
 def _times_of_day(found: Found) -> tuple[time, time | None] | None:
     if found.clock is not None and found.clock_end is not None:
-        first, last = _range(found.clock, found.clock_end, found.part)
-        return first, last
+        if found.end_day is not None:  # each end stands on its own day
+            return _time(found.clock, found.part), _time(found.clock_end, found.part)
+        return _range(found.clock, found.clock_end, found.part)
     if found.clock is not None:
         return _time(found.clock, found.part), None
     if found.part is not None:
@@ -68,7 +81,7 @@ def _times_of_day(found: Found) -> tuple[time, time | None] | None:
     return None
 
 
-def _hour(clock: Clock, part: str | None) -> int:
+def _hour(clock: ClockTime, part: str | None) -> int:
     hour = clock.hour
     if clock.meridiem == "am":
         return 0 if hour == 12 else hour
@@ -84,26 +97,27 @@ def _hour(clock: Clock, part: str | None) -> int:
     return hour + 12 if 1 <= hour <= 7 else hour
 
 
-def _time(clock: Clock, part: str | None) -> time:
-    return time(_hour(clock, part), clock.minute)
+def _time(clock: ClockTime, part: str | None) -> time:
+    minutes = (_hour(clock, part) * 60 + clock.minute + clock.offset) % (24 * 60)
+    return time(minutes // 60, minutes % 60)
 
 
-def _range(a: Clock, b: Clock, part: str | None) -> tuple[time, time]:
+def _range(a: ClockTime, b: ClockTime, part: str | None) -> tuple[time, time]:
     """Meridiem flows to the side without one when that keeps start before end (3-4pm, 11-1pm)."""
     if a.meridiem is None and b.meridiem is not None and not a.literal:
         end = _hour(b, part) * 60 + b.minute
-        same = Clock(a.hour, a.minute, b.meridiem, literal=False)
+        same = ClockTime(a.hour, a.minute, b.meridiem, literal=False)
         if _hour(same, part) * 60 + a.minute < end:
             return _time(same, part), _time(b, part)
         other = "am" if b.meridiem == "pm" else "pm"
-        return _time(Clock(a.hour, a.minute, other, literal=False), part), _time(b, part)
+        return _time(ClockTime(a.hour, a.minute, other, literal=False), part), _time(b, part)
     if b.meridiem is None and a.meridiem is not None and not b.literal:
         start = _hour(a, part) * 60 + a.minute
-        same = Clock(b.hour, b.minute, a.meridiem, literal=False)
+        same = ClockTime(b.hour, b.minute, a.meridiem, literal=False)
         if _hour(same, part) * 60 + b.minute > start:
             return _time(a, part), _time(same, part)
         other = "am" if a.meridiem == "pm" else "pm"
-        return _time(a, part), _time(Clock(b.hour, b.minute, other, literal=False), part)
+        return _time(a, part), _time(ClockTime(b.hour, b.minute, other, literal=False), part)
     first, last = _time(a, part), _time(b, part)
     bare = a.meridiem is None and b.meridiem is None and not b.literal
     if (

@@ -6,15 +6,42 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
+from bot.timeparse.lexicon import PART_WINDOWS
+
 Granularity = Literal["minute", "day"]
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedTime:
+    """What was understood. `start` is exact only when `window` is None (see there)."""
+
     start: datetime | None
     end: datetime | None
     duration: timedelta | None  # the stated meeting length, if any
     granularity: Granularity | None
+    matched: str = ""  # the words that were read, cleaned ("tmrw 3" -> "tomorrow 3")
+    part_of_day: str | None = None  # "afternoon" etc. when no clock time was given
+
+    @property
+    def window(self) -> tuple[datetime, datetime] | None:
+        """The span to search for a free slot, or None when a clock time was given.
+
+        Whole days and day ranges give their days; a part of day ("friday afternoon")
+        gives its hours (afternoon 13-17) in the zone it was parsed in, while `start`
+        stays the part's default start (13:00) as the parsing conventions require.
+        """
+        if self.start is None:
+            return None
+        if self.granularity == "day":
+            end = self.end or _add(self.start, timedelta(days=1), wall=True)
+            return self.start, end
+        if self.part_of_day is not None and self.part_of_day in PART_WINDOWS:
+            first, last = PART_WINDOWS[self.part_of_day]
+            begin = self.start.replace(hour=first, minute=0)
+            return _add(begin, timedelta(0), wall=True), _add(
+                self.start.replace(hour=last, minute=0), timedelta(0), wall=True
+            )
+        return None
 
     @property
     def duration_minutes(self) -> int | None:
@@ -49,6 +76,13 @@ class ParsedTime:
         if end is not None:
             text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {_day(end)} {end:%H:%M}"
         return f"{text} {_zone_name(start)}"
+
+
+def _add(moment: datetime, delta: timedelta, *, wall: bool) -> datetime:
+    """Wall-clock arithmetic re-normalised through UTC, so a DST gap moves forward."""
+    if wall:
+        return (moment + delta).astimezone(UTC).astimezone(moment.tzinfo)
+    return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)
 
 
 def _day(moment: datetime) -> str:
