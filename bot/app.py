@@ -12,6 +12,9 @@ from aiohttp import web
 
 from bot.calendars.google import GoogleCalendar
 from bot.calendars.local import LocalCalendar
+from bot.calendars.oauth import GoogleFlow, OAuthFlow
+from bot.calendars.provider import CalendarProvider
+from bot.calendars.registry import Calendars
 from bot.calendars.tokens import TokenVault
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock, SystemClock
@@ -27,9 +30,7 @@ from bot.core.runtime import RUNTIME, Runtime
 from bot.core.throttle import RateLimit
 from bot.scheduling import booking
 from bot.transports import webhook
-from bot.web import booking_page as pages
-from bot.web import connect_page as connect_pages
-from bot.web.connect_page import connect_link
+from bot.web import booking_page, connect_page, render
 from bot.web.routes import routes
 from handlers import ROUTERS
 from storage import Store, open_store
@@ -43,7 +44,13 @@ MAX_BODY_BYTES = 256 * 1024
 TransportFactory = Callable[[web.Application], Transport]
 
 
-def build_services(config: Config, store: Store, transport: Transport, clock: Clock) -> Services:
+def build_services(
+    config: Config,
+    store: Store,
+    transport: Transport,
+    clock: Clock,
+    catalog: Catalog | None = None,
+) -> Services:
     settings = BotSettings(
         bot_uid=config.cometchat.bot_uid.lower(),
         bot_name=config.bot.name,
@@ -62,15 +69,17 @@ def build_services(config: Config, store: Store, transport: Transport, clock: Cl
         clock=clock,
         outbox=outbox,
         settings=settings,
-        catalog=Catalog.build(ROUTERS),
-        calendar=MeteredCalendar(LocalCalendar(store), metrics),
+        catalog=catalog or Catalog.build(ROUTERS),
+        calendar=Calendars({"local": MeteredCalendar(LocalCalendar(store), metrics)}, "local"),
         links=links,
         vault=vault,
         metrics=metrics,
     )
-    if config.calendar.provider == "google":
-        if vault is None:
-            raise ConfigError("[security] token_keys is empty; Google tokens must be encrypted")
+    providers: dict[str, CalendarProvider] = {"local": services.calendar.provider("local")}
+    flows: dict[str, OAuthFlow] = {}
+    if config.calendar.provider == "google" and vault is None:
+        raise ConfigError("[security] token_keys is empty; Google tokens must be encrypted")
+    if vault is not None and (config.calendar.provider == "google" or config.google.client_id):
 
         async def ask_to_reconnect(owner: Connection) -> None:
             # Keyed by generation: one message per lost connection, however often it fails.
@@ -80,13 +89,15 @@ def build_services(config: Config, store: Store, transport: Transport, clock: Cl
                     owner.uid,
                     "user",
                     "I lost access to your Google Calendar (it was revoked or expired). "
-                    f"Connect it again here: {connect_link(services, owner.uid)}",
+                    f"Connect it again here: {services.urls.connect(owner.uid, clock.now())}",
                 ),
             )
 
         google = GoogleCalendar(config.google, store, vault, ask_to_reconnect)
-        services = replace(services, calendar=MeteredCalendar(google, metrics))
-    return services
+        providers["google"] = MeteredCalendar(google, metrics)
+        flows["google"] = GoogleFlow(config.google)
+    calendars = Calendars(providers, config.calendar.provider, flows)
+    return replace(services, calendar=calendars)
 
 
 async def _sweep_holds(services: Services, every_seconds: float = 60.0) -> None:
@@ -106,20 +117,20 @@ def build_app(
 ) -> web.Application:
     """The aiohttp application; storage opens and the outbox relay starts on app start-up."""
     # Fail now, not at the first message, if a declaration is wrong.
-    Catalog.build(ROUTERS)
+    catalog = Catalog.build(ROUTERS)
     install_redaction()
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[render.error_pages])
     app.add_routes(routes)
-    app.add_routes(pages.routes)
-    app.add_routes(connect_pages.routes)
+    app.add_routes(booking_page.routes)
+    app.add_routes(connect_page.routes)
     app.add_routes(webhook.routes)
-    app[pages.TEMPLATES] = pages.templates()
-    app[pages.POST_LIMIT] = RateLimit(config.web.booking_posts_per_minute)
+    app[render.TEMPLATES] = render.templates()
+    app[booking_page.POST_LIMIT] = RateLimit(config.web.booking_posts_per_minute)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(config.storage.url)
         transport = transport_factory(app)
-        services = build_services(config, store, transport, clock or SystemClock())
+        services = build_services(config, store, transport, clock or SystemClock(), catalog)
         app[RUNTIME] = Runtime(config, services, Dispatcher(services))
         tasks = [
             asyncio.create_task(services.outbox.run(), name="outbox-relay"),

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 
 class UserError(Exception):
-    """A problem the user can act on; `text` says what happened and what to do next."""
+    """A problem the user can act on; `text` says what happened and what to do next.
+
+    `status` is the HTTP status a web page answers with when it meets this problem.
+    """
+
+    status = 409
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
@@ -20,6 +25,8 @@ class UsageError(UserError):
 
 
 class NotConnected(UserError):
+    status = 410
+
     def __init__(self, who: str = "Your") -> None:
         subject = "Your calendar isn't" if who == "Your" else f"{who}'s calendar isn't"
         hint = "Send /connect to link it." if who == "Your" else f"Ask {who} to send /connect."
@@ -27,6 +34,8 @@ class NotConnected(UserError):
 
 
 class CalendarUnavailable(UserError):
+    status = 503
+
     def __init__(self, detail: str = "") -> None:
         extra = f" ({detail})" if detail else ""
         super().__init__(
@@ -35,5 +44,10 @@ class CalendarUnavailable(UserError):
 
 
 class ReconnectNeeded(UserError):
-    def __init__(self) -> None:
-        super().__init__("I lost access to your calendar. Send /connect to link it again.")
+    status = 410
+
+    def __init__(self, who: str = "Your") -> None:
+        if who == "Your":
+            super().__init__("I lost access to your calendar. Send /connect to link it again.")
+        else:
+            super().__init__(f"I lost access to {who}'s calendar; they need to /connect again.")

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.app import build_app
 from bot.config import Config, SecurityConfig, StorageConfig, WebConfig, load_config
+from bot.core import urls
 from bot.core.messages import IncomingMessage
 from bot.core.outbox import Transport
 from bot.core.runtime import RUNTIME
@@ -118,6 +119,6 @@ def run_real(config: Config) -> None:
     app = build_app(config, transport)
     print(
         f"calbot serving on {config.web.host}:{config.web.port}; CometChat webhook: "
-        f"{config.web.public_url}/cometchat/webhook"
+        f"{config.web.public_url.rstrip('/')}{urls.WEBHOOK}"
     )
     _run(app, config.web.host, config.web.port)

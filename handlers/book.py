@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.calendars.provider import CalendarError
 from bot.core.context import Context
 from bot.core.mentions import mentioned_uids, strip_mentions
-from bot.core.messages import ReceiverType
+from bot.core.messages import SchedulerPick
 from bot.core.routing import Router
-from bot.errors import CalendarUnavailable, NotConnected, UsageError, UserError
-from bot.scheduling import booking
-from bot.scheduling.availability import Person, SlotRules, free_time, merge, slots, utc
+from bot.errors import UsageError, UserError
+from bot.scheduling import booking, freebusy
+from bot.scheduling.availability import utc
 from bot.scheduling.cards import both_zones
 from bot.timeparse import ParsedTime, TimeParseError
 from storage.records import Booking, Share, User
@@ -57,7 +56,7 @@ def parse_book_sentence(ctx: Context, text: str) -> BookRequest:
     return parse_book(ctx, re.sub(r"^\s*(?:please\s+)?book\b", "", text, flags=re.IGNORECASE))
 
 
-@router.phrase(r"\bbook\b.*(?:<@uid:|@\w)", command="/book", parse=parse_book_sentence)
+@router.phrase(r"\bbook\b.*@\w", command="/book", parse=parse_book_sentence)
 @router.command(
     "/book",
     usage="/book [@person] <when> [for <length>] [about <title>]",
@@ -73,11 +72,9 @@ async def book(ctx: Context, request: BookRequest) -> None:
     """Book a meeting in someone's calendar (who shared with you, or @person)."""
     owner, share = await _owner_and_share(ctx, request)
     start, end = await _slot(ctx, owner, share, request.when)
-    receiver, receiver_type = _invite_destination(ctx)
     title = booking.clean_title(request.title or "", f"{ctx.user.name} / {owner.name}")
     await booking.book(
-        ctx.services,
-        booking.Slot(owner, ctx.user, start, end, title, share, receiver, receiver_type),
+        ctx.services, booking.Slot.for_share(share, owner, ctx.user, start, end, title)
     )
     when = both_zones(start, end, ctx.zone, ZoneInfo(owner.timezone))
     if "(" in when:
@@ -115,7 +112,8 @@ async def _owner_and_share(ctx: Context, request: BookRequest) -> tuple[User, Sh
             "after they /share with you."
         )
     owner = await ctx.store.get_user(share.sharer_uid)
-    assert owner is not None
+    if owner is None:
+        raise UserError("That share's owner is no longer known here; ask for a fresh /share.")
     return owner, share
 
 
@@ -125,13 +123,6 @@ def _share_place(ctx: Context) -> tuple[str, str]:
     if conversation.kind == "group":
         return "group", conversation.receiver
     return "user", ctx.user.uid
-
-
-def _invite_destination(ctx: Context) -> tuple[str, ReceiverType]:
-    conversation = ctx.message.conversation
-    if conversation.kind == "group":
-        return conversation.receiver, "group"
-    return ctx.user.uid, "user"
 
 
 async def _slot(
@@ -145,34 +136,13 @@ async def _slot(
         start, end = share.window_start, share.window_end
     else:
         start, end = when.start, when.end or when.start + timedelta(days=1)
-    found = await _first_free(ctx, owner, max(utc(start), utc(now)), end, length)
+    found = await freebusy.first_free(ctx.services, owner, max(utc(start), utc(now)), end, length)
     if found is None:
         raise UserError(
             f"{owner.name} has no free {int(length.total_seconds() // 60)}-min slot "
             "then. Try another day, or a shorter meeting."
         )
     return found
-
-
-async def _first_free(
-    ctx: Context, owner: User, start: datetime, end: datetime, length: timedelta
-) -> tuple[datetime, datetime] | None:
-    connection = await ctx.store.get_connection(owner.uid)
-    if connection is None:
-        raise NotConnected(owner.name)
-    if end <= start:
-        return None
-    try:
-        busy = (await ctx.calendar.free_busy([connection], start, end))[owner.uid]
-    except CalendarError as problem:
-        raise CalendarUnavailable() from problem
-    if busy.error is not None:
-        raise CalendarUnavailable(busy.error)
-    zone = ZoneInfo(owner.timezone)
-    rules = SlotRules(length=length, step=timedelta(minutes=15))
-    person = Person(owner.uid, zone, owner.working_hours, tuple(merge(busy.busy)))
-    found = slots(free_time(person, start, end, rules), rules, ctx.clock.now(), zone)
-    return found[0] if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,3 +194,19 @@ async def _line(ctx: Context, item: Booking) -> str:
     zone_other = ZoneInfo(other.timezone) if other else ctx.zone
     when = both_zones(item.start, item.end, ctx.zone, zone_other)
     return f"• {item.id[:6]} — “{item.title}” with {other.name if other else other_uid}, {when}"
+
+
+@router.event(SchedulerPick)
+async def picked(ctx: Context, pick: SchedulerPick) -> None:
+    """A slot picked in a share's scheduler bubble: book it and tell the picker."""
+    share = await ctx.store.get_share(pick.share_id)
+    owner = await ctx.store.get_user(share.sharer_uid) if share else None
+    if share is None or owner is None:
+        raise UserError("That availability share no longer exists; ask for a fresh /share.")
+    start, end = pick.start, pick.start + timedelta(minutes=pick.minutes)
+    title = f"Meeting with {owner.name}"
+    booked = await booking.book(
+        ctx.services, booking.Slot.for_share(share, owner, ctx.user, start, end, title)
+    )
+    when = both_zones(booked.start, booked.end, ctx.zone, ZoneInfo(owner.timezone))
+    await ctx.reply(f"Booked with {owner.name}: {when}. The invite is on its way.")

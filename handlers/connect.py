@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from bot.core.context import Context
 from bot.core.routing import Router
 from bot.errors import UsageError, UserError
-from bot.web.connect_page import connect_link
 
 router = Router("connect")
 
@@ -26,10 +25,11 @@ def parse_no_args(ctx: Context, args: str) -> NoArgs:
 @router.command("/connect", usage="/connect", parse=parse_no_args)
 async def connect(ctx: Context, request: NoArgs) -> None:
     """Connect your calendar so you can share your free time and be booked."""
-    if ctx.calendar.name == "google":
-        link = connect_link(ctx.services, ctx.user.uid)
+    offered = ctx.calendar.capabilities
+    if offered.connect != "none":
+        link = ctx.services.urls.connect(ctx.user.uid, ctx.clock.now())
         await ctx.reply(
-            f"Open your personal page to connect Google Calendar (valid for an hour, "
+            f"Open your personal page to connect {offered.label} (valid for an hour, "
             f"don't share it): {link}"
         )
         return

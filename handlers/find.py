@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.context import Context
 from bot.core.mentions import mentioned_uids, strip_mentions
-from bot.core.messages import OutgoingMessage
+from bot.core.messages import MembershipChange, OutgoingMessage
 from bot.core.routing import Router
 from bot.errors import NotConnected, UsageError, UserError
 from bot.scheduling import polls as groups
@@ -189,7 +189,8 @@ async def vote(ctx: Context, request: VoteRequest) -> None:
         raise UsageError(f"Pick an option from 1 to {len(poll.slots)}.")
     await ctx.store.cast_vote(poll.id, request.option - 1, ctx.user.uid, request.answer)
     refreshed = await ctx.store.get_poll(poll.id)
-    assert refreshed is not None
+    if refreshed is None:
+        raise UserError("That poll was just closed.")
     busy = await groups.poll_busy(ctx.services, refreshed)
     note = await groups.settle(ctx.services, refreshed, busy)
     if note:
@@ -197,3 +198,13 @@ async def vote(ctx: Context, request: VoteRequest) -> None:
         return
     lines = await groups.tally_lines(ctx.services, refreshed, busy, ctx.zone)
     await ctx.reply("\n".join([f"Thanks, {ctx.user.name}. Now:", *lines]))
+
+
+@router.event(MembershipChange)
+async def membership(ctx: Context, change: MembershipChange) -> None:
+    """People joined or left a group: /find plans with the members it knows."""
+    for uid in change.uids:
+        if change.joined:
+            await ctx.store.add_group_member(change.guid, uid)
+        else:
+            await groups.member_left(ctx.services, change.guid, uid)

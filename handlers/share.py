@@ -6,23 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.calendars.provider import CalendarError
 from bot.core.context import Context
-from bot.core.links import LinkClaims
 from bot.core.mentions import mentioned_uids, strip_mentions
 from bot.core.messages import ReceiverType
 from bot.core.routing import Router
-from bot.errors import (
-    CalendarUnavailable,
-    NotConnected,
-    ReconnectNeeded,
-    UsageError,
-    UserError,
-)
-from bot.scheduling.availability import Person, SlotRules, free_time, merge, slots
+from bot.errors import UsageError, UserError
+from bot.scheduling import freebusy
+from bot.scheduling.availability import SlotRules
 from bot.scheduling.cards import Availability, availability_message, scheduler_message
 from bot.timeparse import TimeParseError
-from storage.records import Connection, NewShare
+from storage.records import NewShare
 
 router = Router("share")
 
@@ -64,7 +57,7 @@ def parse_share(ctx: Context, args: str) -> ShareRequest:
 )
 async def share(ctx: Context, request: ShareRequest) -> None:
     """Share your free time (next 7 days by default) so others can book you."""
-    connection = await _connection(ctx)
+    connection = await freebusy.active_connection(ctx.services, ctx.user)
     receiver, receiver_type, audience, reader_uid = await _audience(ctx, request)
     now = ctx.clock.now()
     start, end = request.window or (now, now + DEFAULT_WINDOW)
@@ -73,10 +66,8 @@ async def share(ctx: Context, request: ShareRequest) -> None:
         raise UserError("I can share at most 14 days at a time. Try 'next week' or 'next 10 days'.")
     if end <= start:
         raise UserError("That window is already over. Try 'this week' or 'next 3 days'.")
-    busy = await _busy(ctx, connection, start, end)
     rules = SlotRules()
-    person = Person(ctx.user.uid, ctx.zone, ctx.user.working_hours, tuple(busy))
-    free_slots = slots(free_time(person, start, end, rules), rules, now, ctx.zone)
+    free_slots, busy = await freebusy.free_slots(ctx.services, ctx.user, start, end, rules)
     record = await ctx.store.create_share(
         NewShare(
             sharer_uid=ctx.user.uid,
@@ -90,20 +81,19 @@ async def share(ctx: Context, request: ShareRequest) -> None:
         ),
         now,
     )
-    token = ctx.services.links.sign(LinkClaims(record.id, audience, connection.generation, end))
     card = Availability(
         share=record,
         sharer=ctx.user,
         busy=busy,
         slots=free_slots[:SUGGESTED_SLOTS],
         slot_minutes=int(rules.length.total_seconds() // 60),
-        booking_url=f"{ctx.settings.public_url}/book/{record.id}?t={token}",
+        booking_url=ctx.services.urls.booking_page(record.id, audience, connection.generation, end),
     )
     reader = await ctx.store.get_user(reader_uid) if reader_uid else None
     reader_zone = _zone_of(reader.timezone) if reader else ctx.zone
     await ctx.send(availability_message(card, receiver, receiver_type, reader_zone))
     if ctx.settings.scheduler_message:
-        action = f"{ctx.settings.public_url}/cometchat/webhook"
+        action = ctx.services.urls.webhook()
         await ctx.send(scheduler_message(card, receiver, receiver_type, action))
     who = "the group" if receiver_type == "group" else (reader.name if reader else receiver)
     await ctx.reply(
@@ -136,29 +126,6 @@ async def _audience(
     if conversation.receiver != ctx.settings.bot_uid:
         return conversation.receiver, "user", conversation.receiver, conversation.receiver
     raise UsageError("Who should I share with? Mention them, e.g. /share @bob.")
-
-
-async def _connection(ctx: Context) -> Connection:
-    connection = await ctx.store.get_connection(ctx.user.uid)
-    if connection is None:
-        raise NotConnected()
-    if connection.status != "active":
-        raise ReconnectNeeded()
-    return connection
-
-
-async def _busy(
-    ctx: Context, connection: Connection, start: datetime, end: datetime
-) -> list[tuple[datetime, datetime]]:
-    try:
-        result = (await ctx.calendar.free_busy([connection], start, end))[connection.uid]
-    except CalendarError as problem:
-        if problem.reconnect:
-            raise ReconnectNeeded() from problem
-        raise CalendarUnavailable() from problem
-    if result.error is not None:
-        raise CalendarUnavailable(result.error)
-    return merge(result.busy)
 
 
 def _zone_of(name: str) -> ZoneInfo:

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from bot.app import build_services
 from bot.calendars.provider import CalendarProvider
+from bot.calendars.registry import Calendars
 from bot.config import Config, SecurityConfig, StorageConfig, WebConfig
 from bot.core.dispatcher import Dispatcher
 from bot.core.messages import Conversation, IncomingMessage, OutgoingMessage, Sender
@@ -38,7 +39,8 @@ class Chat:
         self.store = store
         services = build_services(config or TEST_CONFIG, store, self.transport, clock)
         if calendar is not None:
-            services = replace(services, calendar=calendar)
+            # Every test connection is "local": the injected calendar answers for it.
+            services = replace(services, calendar=Calendars({"local": calendar}, "local"))
         if routers is not None:
             services = replace(services, catalog=Catalog.build(routers))
         self.services = services

@@ -10,6 +10,7 @@ from bot.calendars.provider import (
     BusyResult,
     CalendarError,
     CalendarProvider,
+    Capabilities,
     CreatedEvent,
     EventDraft,
 )
@@ -54,6 +55,7 @@ class UnreachableCalendar:
     """A provider whose service is down (or, with reconnect=True, whose access was revoked)."""
 
     name = "local"
+    capabilities = Capabilities("calendar on this server", "none")
 
     def __init__(self, *, reconnect: bool = False) -> None:
         self.reconnect = reconnect
@@ -84,6 +86,7 @@ class PassThrough:
     def __init__(self, inner: CalendarProvider) -> None:
         self.inner = inner
         self.name = inner.name
+        self.capabilities = inner.capabilities
 
     async def free_busy(
         self, owners: Sequence[Connection], start: datetime, end: datetime

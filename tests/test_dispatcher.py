@@ -102,7 +102,7 @@ async def test_people_chatting_among_themselves_are_left_alone(echo_chat: Chat) 
 
 async def test_phrases_fire_when_the_bot_is_addressed(echo_chat: Chat) -> None:
     assert await echo_chat.say("please echo something") == ["phrase"]
-    mention = f"<@uid:{BOT_UID}> echo please"
+    mention = f"@{BOT_UID} echo please"
     assert await echo_chat.say(mention, group="team", mentions={BOT_UID: "Bot"}) == ["phrase"]
 
 

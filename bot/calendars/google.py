@@ -25,10 +25,16 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from bot.calendars import google_oauth
-from bot.calendars.provider import BusyResult, CalendarError, CreatedEvent, EventDraft
+from bot.calendars.provider import (
+    BusyResult,
+    CalendarError,
+    Capabilities,
+    CreatedEvent,
+    EventDraft,
+    utc,
+)
 from bot.calendars.tokens import TokenError, TokenVault
 from bot.config import GoogleConfig
-from bot.scheduling.availability import utc
 from storage.records import Connection
 from storage.store import Store
 
@@ -45,6 +51,13 @@ Reconnect = Callable[[Connection], Awaitable[None]]
 
 class GoogleCalendar:
     name = "google"
+    capabilities = Capabilities(
+        "Google Calendar",
+        "oauth",
+        invites_attendees=True,
+        account_is_email=True,
+        account_label="Google account",
+    )
 
     def __init__(
         self,

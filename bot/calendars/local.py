@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.calendars.provider import BusyResult, CalendarError, CreatedEvent, EventDraft
+from bot.calendars.provider import (
+    BusyResult,
+    CalendarError,
+    Capabilities,
+    CreatedEvent,
+    EventDraft,
+)
 from storage.records import Connection, LocalEvent
 from storage.store import Store
 
 
 class LocalCalendar:
     name = "local"
+    capabilities = Capabilities("calendar on this server", "none")
 
     def __init__(self, store: Store) -> None:
         self._store = store

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Literal, Protocol
 
 from storage.records import Connection
 
 Interval = tuple[datetime, datetime]
+# How a person links this kind of calendar: nothing to do (kept by us), an OAuth web flow, or a
+# form with a server address and credentials (CalDAV).
+ConnectKind = Literal["none", "oauth", "credentials"]
+
+
+def utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What the rest of the bot may rely on, declared by each provider instead of tested by name."""
+
+    label: str  # as people read it: "Google Calendar"
+    connect: ConnectKind
+    invites_attendees: bool = False  # create_event can invite attendee_emails itself
+    account_is_email: bool = False  # Connection.account is an e-mail address others can invite
+    account_label: str = "account"  # what Connection.account is: "Google account"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +68,7 @@ class CalendarError(Exception):
 
 class CalendarProvider(Protocol):
     name: str
+    capabilities: Capabilities
 
     async def free_busy(
         self, owners: Sequence[Connection], start: datetime, end: datetime

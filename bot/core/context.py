@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.calendars.provider import CalendarProvider
+from bot.calendars.registry import Calendars
 from bot.calendars.tokens import TokenVault
 from bot.core.clock import Clock
 from bot.core.links import LinkSigner
@@ -14,6 +14,7 @@ from bot.core.messages import IncomingMessage, OutgoingMessage, text_message
 from bot.core.metrics import Metrics
 from bot.core.outbox import Outbox
 from bot.core.routing import Catalog
+from bot.core.urls import Urls
 from bot.timeparse import ParsedTime, Prefs, parse
 from storage.records import User
 from storage.store import Store
@@ -37,10 +38,14 @@ class Services:
     outbox: Outbox
     settings: BotSettings
     catalog: Catalog
-    calendar: CalendarProvider
+    calendar: Calendars  # routes each connection to its own provider
     links: LinkSigner
     vault: TokenVault | None = None  # seals calendar tokens; only providers with tokens need it
     metrics: Metrics = field(default_factory=Metrics)
+
+    @property
+    def urls(self) -> Urls:
+        return Urls(self.settings.public_url, self.links)
 
 
 @dataclass(slots=True)
@@ -63,7 +68,7 @@ class Context:
         return self.services.catalog
 
     @property
-    def calendar(self) -> CalendarProvider:
+    def calendar(self) -> Calendars:
         return self.services.calendar
 
     @property

@@ -10,10 +10,19 @@ import uuid
 from typing import Any
 
 from bot.core.context import Context, Services
-from bot.core.messages import IncomingMessage
+from bot.core.mentions import mentioned_uids
+from bot.core.messages import (
+    Conversation,
+    Event,
+    IncomingMessage,
+    MembershipChange,
+    SchedulerPick,
+    Sender,
+)
 from bot.core.metrics import own_time
 from bot.core.routing import Command, Handler, Parser
 from bot.errors import UsageError, UserError
+from storage.records import User
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +33,44 @@ class Dispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def dispatch(self, message: IncomingMessage) -> None:
-        """Route one inbound message to its handler; never raises for a single bad message."""
+    async def dispatch(self, event: Event) -> None:
+        """Route one inbound event to its handler; never raises for a single bad event."""
         with own_time(self.services.metrics):
-            await self._dispatch(message)
+            if isinstance(event, IncomingMessage):
+                await self._dispatch(event)
+            else:
+                await self._observe(event)
+
+    async def _observe(self, event: SchedulerPick | MembershipChange) -> None:
+        """Non-message events: the same claim, context and error funnel as a command."""
+        observer = self.services.catalog.observer(type(event))
+        if observer is None:
+            log.info("no observer for %s; ignoring it", type(event).__name__)
+            return
+        store, settings = self.services.store, self.services.settings
+        if isinstance(event, SchedulerPick):
+            actor, key, answer = event.picker, event.id, True
+            if not await store.claim_message(key, self.services.clock.now()):
+                self.services.metrics.inc("calbot_messages_total", outcome="duplicate")
+                return
+        else:
+            # Membership changes are idempotent (add/remove); nobody is waiting for an answer.
+            actor = (event.uids or (settings.bot_uid,))[0]
+            key, answer = f"{event.guid}:{'+' if event.joined else '-'}:{actor}", False
+        user = (
+            await store.ensure_user(actor, actor, settings.default_timezone)
+            if answer
+            else await store.get_user(actor) or User(actor, actor, settings.default_timezone)
+        )
+        origin = IncomingMessage(
+            id=key,
+            sender=Sender(user.uid, user.name),
+            conversation=Conversation("user", settings.bot_uid),
+            text="",
+            sent_at=self.services.clock.now(),
+        )
+        ctx = Context(message=origin, user=user, services=self.services)
+        await self._funnel(ctx, observer.name, observer.handler, event, answer=answer)
 
     async def _dispatch(self, message: IncomingMessage) -> None:
         settings = self.services.settings
@@ -77,7 +120,8 @@ class Dispatcher:
         for phrase in self.services.catalog.phrases:
             if phrase.pattern.search(text):
                 command = self.services.catalog.find(phrase.command_name)
-                assert command is not None  # Catalog.build checked it
+                if command is None:
+                    continue  # Catalog.build refuses such phrases; never reached
                 await self._run(ctx, command, phrase.parse, phrase.handler, text)
                 return
         await ctx.reply(
@@ -88,30 +132,48 @@ class Dispatcher:
     async def _run(
         self, ctx: Context, command: Command, parse: Parser[Any], handler: Handler[Any], args: str
     ) -> None:
+        async def parse_then_handle(ctx: Context, text: str) -> None:
+            await handler(ctx, parse(ctx, text))
+
+        await self._funnel(ctx, command.name, parse_then_handle, args, usage=command.usage)
+
+    async def _funnel(
+        self,
+        ctx: Context,
+        name: str,
+        handler: Handler[Any],
+        request: Any,
+        *,
+        usage: str | None = None,
+        answer: bool = True,
+    ) -> None:
+        """The one error funnel: a UserError's text goes back to the person; anything else is
+        a bug, logged with a reference, and the person gets an apology without internals."""
         began = time.perf_counter()
         outcome = "handled"
         try:
-            request = parse(ctx, args)
             await handler(ctx, request)
         except UsageError as problem:
             outcome = "user_error"
-            await ctx.reply(f"{problem.text}\nUsage: {command.usage}")
+            if answer:
+                await ctx.reply(f"{problem.text}\nUsage: {usage}" if usage else problem.text)
         except UserError as problem:
             outcome = "user_error"
-            await ctx.reply(problem.text)
+            if answer:
+                await ctx.reply(problem.text)
         except Exception:
             outcome = "bug"
             ref = uuid.uuid4().hex[:8]
-            log.exception("%s failed on message %s (ref %s)", command.name, ctx.message.id, ref)
-            await ctx.reply(
-                f"Sorry, something went wrong on my side (ref {ref}). Please try again in a moment."
-            )
+            log.exception("%s failed on event %s (ref %s)", name, ctx.message.id, ref)
+            if answer:
+                await ctx.reply(
+                    f"Sorry, something went wrong on my side (ref {ref}). "
+                    "Please try again in a moment."
+                )
         finally:
             metrics = self.services.metrics
             metrics.inc("calbot_messages_total", outcome=outcome)
-            metrics.observe(
-                "calbot_command_seconds", time.perf_counter() - began, command=command.name
-            )
+            metrics.observe("calbot_command_seconds", time.perf_counter() - began, command=name)
 
     def _unknown_command(self, name: str) -> str:
         names = self.services.catalog.names()
@@ -121,10 +183,10 @@ class Dispatcher:
 
     def _strip_bot_mention(self, text: str) -> str:
         bot = self.services.settings.bot_uid
-        return re.sub(rf"^\s*<@uid:{re.escape(bot)}>[\s,:]*", "", text)
+        return re.sub(rf"^\s*@{re.escape(bot)}\b[\s,:]*", "", text, flags=re.IGNORECASE)
 
     def _addressed_to_bot(self, message: IncomingMessage) -> bool:
         bot = self.services.settings.bot_uid
         if message.conversation.kind == "user" and message.conversation.receiver == bot:
             return True
-        return bot in message.mentions or f"<@uid:{bot}>" in message.text
+        return bot in message.mentions or bot in mentioned_uids(message.text)

@@ -37,6 +37,30 @@ class IncomingMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class SchedulerPick:
+    """Someone picked a slot in an interactive scheduler bubble of a share."""
+
+    id: str  # the click's idempotency key: one booking however often it is delivered
+    share_id: str
+    picker: str
+    start: datetime
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChange:
+    """People joined or left a group (one webhook can name several)."""
+
+    guid: str
+    uids: tuple[str, ...]
+    joined: bool
+
+
+# What transports hand to the dispatcher; everything goes through its one error funnel.
+Event = IncomingMessage | SchedulerPick | MembershipChange
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     """A message to send: from the bot, or on behalf of a user when `on_behalf_of` is set."""
 

@@ -121,6 +121,7 @@ class MeteredCalendar:
     def __init__(self, inner: CalendarProvider, metrics: Metrics) -> None:
         self.inner = inner
         self.name = inner.name
+        self.capabilities = inner.capabilities
         self._metrics = metrics
 
     @contextmanager

@@ -44,6 +44,15 @@ class Phrase:
     handler: Handler[Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Observer:
+    """A handler for a kind of non-message event (a scheduler pick, a membership change)."""
+
+    kind: type
+    handler: Handler[Any]
+    name: str
+
+
 class RoutingError(Exception):
     """A declaration mistake, raised while the app is being built, never at chat time."""
 
@@ -53,6 +62,7 @@ class Router:
         self.name = name
         self.commands: list[Command] = []
         self.phrases: list[Phrase] = []
+        self.observers: list[Observer] = []
 
     def command(
         self,
@@ -85,6 +95,16 @@ class Router:
 
         return register
 
+    def event(self, kind: type[R]) -> Callable[[Handler[R]], Handler[R]]:
+        """Observe a non-message event: `handler(ctx, event)` runs inside the error funnel."""
+
+        def register(handler: Handler[R]) -> Handler[R]:
+            _check_handler(handler, kind.__name__)
+            self.observers.append(Observer(kind, handler, f"{self.name}:{kind.__name__}"))
+            return handler
+
+        return register
+
     def phrase(
         self, pattern: str, *, command: str, parse: Parser[Any]
     ) -> Callable[[Handler[R]], Handler[R]]:
@@ -104,6 +124,7 @@ class Catalog:
 
     commands: tuple[Command, ...]
     phrases: tuple[Phrase, ...]
+    observers: tuple[Observer, ...] = ()
 
     @classmethod
     def build(cls, routers: Iterable[Router]) -> Catalog:
@@ -127,7 +148,14 @@ class Catalog:
         for phrase in phrases:
             if phrase.command_name not in seen:
                 raise RoutingError(f"phrase {phrase.pattern.pattern!r} names unknown command")
-        return cls(tuple(commands), tuple(phrases))
+        observers = [o for router in router_list for o in router.observers]
+        kinds = [o.kind for o in observers]
+        if len(kinds) != len(set(kinds)):
+            raise RoutingError(f"an event kind has two observers: {[o.name for o in observers]}")
+        return cls(tuple(commands), tuple(phrases), tuple(observers))
+
+    def observer(self, kind: type) -> Observer | None:
+        return next((o for o in self.observers if o.kind is kind), None)
 
     def find(self, name: str) -> Command | None:
         wanted = name.lower()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.calendars.provider import Interval
+from bot.calendars.provider import utc as utc  # re-exported: the maths speaks UTC
 from bot.timeparse import wall_clock
 from storage.records import WorkingHours
 
@@ -29,10 +30,6 @@ class SlotRules:
     step: timedelta = timedelta(minutes=30)
     buffer: timedelta = timedelta(0)  # kept free before and after every busy interval
     notice: timedelta = timedelta(hours=1)  # nothing bookable sooner than this from now
-
-
-def utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from bot.calendars.provider import CalendarError, EventDraft
 from bot.core.context import Services
-from bot.core.links import LinkClaims
 from bot.core.messages import ReceiverType, text_message
-from bot.errors import CalendarUnavailable, NotConnected, UserError
+from bot.errors import UserError
+from bot.scheduling import freebusy
 from bot.scheduling.availability import merge, utc, working_windows
 from bot.scheduling.cards import InviteCard, both_zones, invite_message
 from bot.scheduling.invites import Invite, ics, links
@@ -34,7 +34,6 @@ MAX_LENGTH = timedelta(hours=8)
 STALE_HOLD = timedelta(minutes=2)
 # A booker can fill someone's calendar only so fast (spam, or a script gone wrong).
 BOOKINGS_PER_DAY = 5
-ICS_LINK_LIFETIME = timedelta(days=365)
 MAX_TITLE = 200
 # Bidirectional overrides/isolates and zero-width characters can make a title read differently
 # from what it says ("Pay\u202eexe.pdf"); other control characters break lines in invites.
@@ -68,6 +67,16 @@ class Slot:
     receiver_type: ReceiverType
     attendee_emails: tuple[str, ...] = ()  # invited by the calendar provider (group meetings)
 
+    @classmethod
+    def for_share(
+        cls, share: Share, owner: User, booker: User, start: datetime, end: datetime, title: str
+    ) -> Slot:
+        """A booking through a share: the invite goes where the share was posted (the group),
+        or privately to the booker for a one-to-one share."""
+        if share.conversation_type == "group":
+            return cls(owner, booker, start, end, title, share, share.conversation_id, "group")
+        return cls(owner, booker, start, end, title, share, booker.uid, "user")
+
 
 async def book(services: Services, slot: Slot) -> Booking:
     """Book `slot` or raise a UserError saying why not."""
@@ -97,15 +106,11 @@ async def book(services: Services, slot: Slot) -> Booking:
             f"{slot.owner.name} to add more time themselves."
         ) from None
     try:
-        busy = (await services.calendar.free_busy([connection], slot.start, slot.end))[
-            connection.uid
-        ]
-    except CalendarError as problem:
+        busy = await freebusy.busy_for(services, connection, slot.start, slot.end, slot.owner.name)
+    except UserError:
         await services.store.transition_booking(held.id, "held", "failed")
-        raise _calendar_problem(problem, slot.owner) from problem
-    if busy.error is not None or any(
-        utc(s) < utc(slot.end) and utc(slot.start) < utc(e) for s, e in busy.busy
-    ):
+        raise
+    if any(utc(s) < utc(slot.end) and utc(slot.start) < utc(e) for s, e in busy):
         await services.store.transition_booking(held.id, "held", "rejected")
         raise SlotGone(slot.owner)
     return await finish(services, held, connection, slot.attendee_emails)
@@ -131,7 +136,7 @@ async def finish(
         created = await services.calendar.create_event(connection, draft)
     except CalendarError as problem:
         await services.store.transition_booking(held.id, "held", "failed")
-        raise _calendar_problem(problem, owner) from problem
+        raise freebusy.calendar_problem(problem, owner.name) from problem
     receiver_type: ReceiverType = "group" if held.conversation_type == "group" else "user"
     card = invite_card(services, held, owner, booker)
     message = invite_message(card, held.conversation_id or booker.uid, receiver_type)
@@ -140,7 +145,8 @@ async def finish(
     )
     services.outbox.wake()
     confirmed = await services.store.get_booking(held.id)
-    assert confirmed is not None
+    if confirmed is None:
+        raise RuntimeError(f"booking {held.id} vanished right after it was confirmed")
     return confirmed
 
 
@@ -184,8 +190,7 @@ def invite_for(
 
 
 def ics_url(services: Services, booking: Booking) -> str:
-    claims = LinkClaims(booking.id, "ics", 0, booking.end + ICS_LINK_LIFETIME)
-    return f"{services.settings.public_url}/ics/{booking.id}.ics?t={services.links.sign(claims)}"
+    return services.urls.ics(booking.id, booking.end)
 
 
 async def recover(services: Services) -> int:
@@ -218,13 +223,14 @@ async def recover(services: Services) -> int:
 async def cancel(services: Services, booking: Booking, by: User) -> None:
     owner = await services.store.get_user(booking.owner_uid)
     booker = await services.store.get_user(booking.booker_uid)
-    assert owner is not None and booker is not None
+    if owner is None or booker is None:
+        raise UserError("That booking names someone I no longer know; it can't be cancelled here.")
     connection = await services.store.get_connection(owner.uid)
     if connection is not None and booking.event_id:
         try:
             await services.calendar.delete_event(connection, booking.event_id)
         except CalendarError as problem:
-            raise _calendar_problem(problem, owner) from problem
+            raise freebusy.calendar_problem(problem, owner.name) from problem
     other = booker if by.uid == owner.uid else owner
     when = both_zones(booking.start, booking.end, ZoneInfo(other.timezone), ZoneInfo(by.timezone))
     notice = text_message(
@@ -248,11 +254,7 @@ async def _checked(services: Services, slot: Slot, now: datetime) -> Connection:
         raise UserError("That time has already passed. Pick a time in the future.")
     if slot.owner.uid == slot.booker.uid and slot.receiver_type != "group":
         raise UserError("You can't book a meeting with yourself; /share sends your free time.")
-    connection = await services.store.get_connection(slot.owner.uid)
-    if connection is None:
-        raise NotConnected(slot.owner.name)
-    if connection.status != "active":
-        raise UserError(f"{slot.owner.name} needs to reconnect their calendar (/connect) first.")
+    connection = await freebusy.active_connection(services, slot.owner, slot.owner.name)
     if slot.share is not None:
         if slot.share.connection_generation != connection.generation:
             raise UserError(
@@ -271,9 +273,3 @@ async def _checked(services: Services, slot: Slot, now: datetime) -> Connection:
             "working day between their hours (see the shared card)."
         )
     return connection
-
-
-def _calendar_problem(problem: CalendarError, owner: User) -> UserError:
-    if problem.reconnect:
-        return UserError(f"I lost access to {owner.name}'s calendar; they need to /connect again.")
-    return CalendarUnavailable()

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.calendars.provider import CalendarError
 from bot.core.context import Services
 from bot.core.messages import text_message
 from bot.errors import UserError
-from bot.scheduling import booking
+from bot.scheduling import booking, freebusy
 from bot.scheduling.availability import utc
 from bot.scheduling.cards import slot_label
 from storage.records import Connection, Poll, User
@@ -53,16 +52,9 @@ async def connections_of(services: Services, uids: list[str]) -> dict[str, Conne
 
 async def busy_of(
     services: Services, connections: dict[str, Connection], start: datetime, end: datetime
-) -> dict[str, tuple[tuple[datetime, datetime], ...] | None]:
-    """One batched free/busy call for everyone connected; None where the calendar can't say."""
-    if not connections:
-        return {}
-    try:
-        answer = await services.calendar.free_busy(list(connections.values()), start, end)
-    except CalendarError as problem:
-        log.warning("group free/busy failed: %s", problem)
-        return dict.fromkeys(connections)
-    return {uid: (None if result.error else tuple(result.busy)) for uid, result in answer.items()}
+) -> Busy:
+    """One batched free/busy call per provider; None where the calendar can't say."""
+    return await freebusy.group_busy(services, connections, start, end)
 
 
 async def poll_busy(services: Services, poll: Poll) -> Busy:
@@ -127,7 +119,9 @@ async def settle(services: Services, poll: Poll, busy: Busy) -> str | None:
         if not await services.store.transition_poll(poll.id, "open", "booking"):
             return None  # another vote is booking it right now
         organizer = await services.store.get_user(poll.organizer_uid)
-        assert organizer is not None
+        if organizer is None:
+            await services.store.transition_poll(poll.id, "booking", "open")
+            return "I can't book this poll: I no longer know who organised it."
         try:
             booked = await booking.book(
                 services,
@@ -161,8 +155,9 @@ async def _emails(services: Services, uids: list[str], organizer: User) -> tuple
     emails = []
     for uid in uids:
         connection = await services.store.get_connection(uid)
-        if uid != organizer.uid and connection and connection.provider == "google":
-            emails.append(connection.account)
+        email = services.calendar.account_email(connection) if connection else None
+        if uid != organizer.uid and email:
+            emails.append(email)
     return tuple(emails)
 
 
@@ -175,7 +170,8 @@ async def member_left(services: Services, guid: str, uid: str) -> None:
         members = {m: needed for m, needed in poll.members.items() if m != uid}
         await services.store.set_poll_members(poll.id, members)
         refreshed = await services.store.get_poll(poll.id)
-        assert refreshed is not None
+        if refreshed is None:
+            continue
         [who] = await names(services, [uid])
         note = await settle(services, refreshed, await poll_busy(services, refreshed))
         text = f"{who} left the group; the poll now counts {len(members)} people."

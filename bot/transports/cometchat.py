@@ -8,6 +8,7 @@ The only module that knows CometChat's JSON. Inbound accepts the current webhook
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,13 @@ from typing import Any
 import aiohttp
 
 from bot.config import CometChatConfig
-from bot.core.messages import Conversation, IncomingMessage, OutgoingMessage, Sender
+from bot.core.messages import (
+    Conversation,
+    IncomingMessage,
+    MembershipChange,
+    OutgoingMessage,
+    Sender,
+)
 from bot.core.outbox import DeliveryError
 from bot.core.throttle import RateLimit
 
@@ -23,6 +30,10 @@ log = logging.getLogger(__name__)
 
 MESSAGE_TRIGGERS = {"message_sent", "after_message", "user_mentioned"}
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5, sock_read=10)
+
+
+# CometChat writes a mention as `<@uid:bob>` inside data.text; past this adapter it is `@bob`.
+MENTION_MARKUP = re.compile(r"<@uid:([^>\s]+)>")
 
 
 class PayloadError(ValueError):
@@ -39,22 +50,26 @@ MEMBERSHIP_TRIGGERS = {
 }
 
 
-def membership_change(body: Mapping[str, Any]) -> tuple[str, str, bool] | None:
-    """(guid, uid, joined?) from a group membership webhook, or None when it can't be read."""
+def membership_change(body: Mapping[str, Any]) -> MembershipChange | None:
+    """Who joined or left which group, from a membership webhook; None when it can't be read.
+
+    added/kicked/banned carry `data.members`, a map that can name several people at once;
+    joined/left name the one person in `data.user`."""
     data = body.get("data")
     if not isinstance(data, Mapping):
         return None
     group = data.get("group")
     guid = group.get("guid") if isinstance(group, Mapping) else None
     members = data.get("members")
-    uid = next(iter(members), None) if isinstance(members, Mapping) and members else None
-    if uid is None:
+    uids = [str(uid).lower() for uid in members] if isinstance(members, Mapping) else []
+    if not uids:
         who = data.get("user") or data.get("by")
         uid = who.get("uid") if isinstance(who, Mapping) else None
-    if not isinstance(guid, str) or not isinstance(uid, str):
+        uids = [uid.lower()] if isinstance(uid, str) and uid else []
+    if not isinstance(guid, str) or not guid or not uids:
         return None
     joined = body.get("trigger") in ("group_member_added", "group_member_joined")
-    return guid.lower(), uid.lower(), joined
+    return MembershipChange(guid.lower(), tuple(dict.fromkeys(uids)), joined)
 
 
 def message_of(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -101,7 +116,7 @@ def incoming(message: Mapping[str, Any]) -> IncomingMessage | None:
         id=message_id,
         sender=Sender(sender_uid, str(name or sender_uid)),
         conversation=Conversation(receiver_type, receiver),
-        text=text,
+        text=MENTION_MARKUP.sub(r"@\1", text),
         sent_at=_sent_at(message.get("sentAt")),
         mentions=mentions,
         parent_id=str(message["parentId"]) if message.get("parentId") else None,

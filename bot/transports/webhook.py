@@ -9,8 +9,8 @@ import logging
 
 from aiohttp import web
 
+from bot.core import urls
 from bot.core.runtime import RUNTIME
-from bot.scheduling.polls import member_left
 from bot.transports.cometchat import (
     MEMBERSHIP_TRIGGERS,
     PayloadError,
@@ -18,7 +18,7 @@ from bot.transports.cometchat import (
     membership_change,
     message_of,
 )
-from bot.transports.scheduler import handle_interaction, read_pick
+from bot.transports.scheduler import read_pick
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -32,7 +32,7 @@ def _authorized(header: str, username: str, password: str) -> bool:
     return hmac.compare_digest(header.encode(), expected.encode())
 
 
-@routes.post("/cometchat/webhook")
+@routes.post(urls.WEBHOOK)
 async def webhook(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     settings = runtime.config.cometchat
@@ -67,18 +67,14 @@ async def webhook(request: web.Request) -> web.Response:
             return web.json_response(
                 {"error": "membership event without group or user"}, status=400
             )
-        guid, uid, joined = change
-        if joined:
-            runtime.background.spawn(runtime.services.store.add_group_member(guid, uid), "join")
-        else:
-            runtime.background.spawn(member_left(runtime.services, guid, uid), "leave")
+        runtime.background.spawn(runtime.dispatcher.dispatch(change), "membership")
         return web.json_response({"ok": True})
     if trigger == "ui_message_interacted":
         try:
             pick = read_pick(body)
         except PayloadError as problem:
             return web.json_response({"error": str(problem)}, status=400)
-        runtime.background.spawn(handle_interaction(runtime.services, pick), "interaction")
+        runtime.background.spawn(runtime.dispatcher.dispatch(pick), "interaction")
         return web.json_response({"ok": True})
     try:
         message = message_of(body)

@@ -9,26 +9,24 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 from aiohttp import web
 
-from bot.calendars.provider import CalendarError
+from bot.core import urls
 from bot.core.context import Services
 from bot.core.links import LinkClaims, LinkError
-from bot.core.messages import ReceiverType
 from bot.core.runtime import RUNTIME
 from bot.core.throttle import RateLimit
 from bot.errors import UserError
-from bot.scheduling import booking
-from bot.scheduling.availability import Person, SlotRules, free_time, merge, slots, utc
+from bot.scheduling import booking, freebusy
+from bot.scheduling.availability import SlotRules, utc
 from bot.scheduling.cards import both_zones
 from bot.scheduling.invites import ics, links
 from bot.timeparse.zones import known_zone
+from bot.web.render import PageProblem, render_page
 from bot.web.routes import read_form
 from storage.records import Share, User
 
 routes = web.RouteTableDef()
-TEMPLATES = web.AppKey("templates", jinja2.Environment)
 # Booking attempts per client address a minute ([web] booking_posts_per_minute).
 POST_LIMIT = web.AppKey("booking_post_limit", RateLimit)
 CSRF_COOKIE = "calbot_csrf"
@@ -37,19 +35,6 @@ COMMON_ZONES = ("UTC", "America/Los_Angeles", "America/Denver", "America/Chicago
                 "America/New_York", "America/Sao_Paulo", "Europe/London", "Europe/Berlin",
                 "Africa/Lagos", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo",
                 "Australia/Sydney")  # fmt: skip
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-                    "X-Frame-Options": "DENY", "Cache-Control": "no-store"}  # fmt: skip
-
-
-def templates() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("bot.web", "templates"), autoescape=True)
-
-
-class PageProblem(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +43,6 @@ class Opened:
     claims: LinkClaims
     owner: User
     token: str
-
-
-def render_page(request: web.Request, name: str, status: int = 200, **values: Any) -> web.Response:
-    """A page whose only script and style are ours: a fresh CSP nonce marks them."""
-    nonce = secrets.token_urlsafe(16)
-    body = request.app[TEMPLATES].get_template(name).render(csp_nonce=nonce, **values)
-    policy = (
-        f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    )
-    headers = {**SECURITY_HEADERS, "Content-Security-Policy": policy}
-    return web.Response(text=body, status=status, content_type="text/html", headers=headers)
 
 
 async def _open(services: Services, share_id: str, token: str) -> Opened:
@@ -106,20 +79,8 @@ async def _week(services: Services, opened: Opened, zone: ZoneInfo, minutes: int
     share, owner = opened.share, opened.owner
     now = services.clock.now()
     start, end = max(utc(share.window_start), utc(now)), utc(share.window_end)
-    connection = await services.store.get_connection(owner.uid)
-    assert connection is not None
-    try:
-        result = (await services.calendar.free_busy([connection], start, end))[owner.uid]
-    except CalendarError:
-        raise PageProblem(
-            503, f"I couldn't reach {owner.name}'s calendar. Try again in a minute."
-        ) from None
-    if result.error is not None:
-        raise PageProblem(503, f"I couldn't read {owner.name}'s calendar. Try again in a minute.")
-    busy = merge(result.busy)
     rules = SlotRules(length=timedelta(minutes=minutes), step=timedelta(minutes=30))
-    person = Person(owner.uid, ZoneInfo(owner.timezone), owner.working_hours, tuple(busy))
-    free = slots(free_time(person, start, end, rules), rules, now, ZoneInfo(owner.timezone))
+    free, busy = await freebusy.free_slots(services, owner, start, end, rules, owner.name)
     days: dict[str, list[dict[str, Any]]] = {}
     day = start.astimezone(zone).date()
     while day <= (end - timedelta(microseconds=1)).astimezone(zone).date():
@@ -195,17 +156,14 @@ async def _page(
     return response
 
 
-@routes.get("/book/{share_id}")
+@routes.get(urls.BOOKING_PAGE)
 async def show(request: web.Request) -> web.Response:
     services = request.app[RUNTIME].services
-    try:
-        opened = await _open(services, request.match_info["share_id"], request.query.get("t", ""))
-        return await _page(request, opened)
-    except PageProblem as problem:
-        return render_page(request, "problem.html", status=problem.status, message=problem.message)
+    opened = await _open(services, request.match_info["share_id"], request.query.get("t", ""))
+    return await _page(request, opened)
 
 
-@routes.post("/book/{share_id}")
+@routes.post(urls.BOOKING_PAGE)
 async def book(request: web.Request) -> web.Response:
     services = request.app[RUNTIME].services
     wait = request.app[POST_LIMIT].wait_for(request.remote or "unknown")
@@ -220,14 +178,11 @@ async def book(request: web.Request) -> web.Response:
         response.headers["Retry-After"] = str(seconds)
         return response
     form = await read_form(request)
-    try:
-        opened = await _open(services, request.match_info["share_id"], str(form.get("t", "")))
-        nonce = request.cookies.get(CSRF_COOKIE, "")
-        expected = _csrf(services, nonce, opened.share.id)
-        if not nonce or not hmac.compare_digest(str(form.get("csrf", "")), expected):
-            raise PageProblem(403, "This form has expired. Reload the page and pick a time again.")
-    except PageProblem as problem:
-        return render_page(request, "problem.html", status=problem.status, message=problem.message)
+    opened = await _open(services, request.match_info["share_id"], str(form.get("t", "")))
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    expected = _csrf(services, nonce, opened.share.id)
+    if not nonce or not hmac.compare_digest(str(form.get("csrf", "")), expected):
+        raise PageProblem(403, "This form has expired. Reload the page and pick a time again.")
     try:
         slot = await _slot(services, opened, form)
         booked = await booking.book(services, slot)
@@ -263,22 +218,10 @@ async def _slot(services: Services, opened: Opened, form: Any) -> booking.Slot:
     if booker is None:
         raise UserError("I don't know that chat user id; use the id you chat with.")
     title = booking.clean_title(str(form.get("title", "")), f"Meeting with {opened.owner.name}")
-    share = opened.share
-    receiver_type: ReceiverType = "group" if share.conversation_type == "group" else "user"
-    receiver = share.conversation_id if receiver_type == "group" else booker.uid
-    return booking.Slot(
-        opened.owner,
-        booker,
-        start,
-        end,
-        title,
-        share,
-        receiver,
-        receiver_type,
-    )
+    return booking.Slot.for_share(opened.share, opened.owner, booker, start, end, title)
 
 
-@routes.get("/ics/{booking_id}.ics")
+@routes.get(urls.ICS)
 async def ics_file(request: web.Request) -> web.Response:
     services = request.app[RUNTIME].services
     booking_id = request.match_info["booking_id"]
@@ -291,7 +234,8 @@ async def ics_file(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="No such invite.")
     owner = await services.store.get_user(found.owner_uid)
     booker = await services.store.get_user(found.booker_uid)
-    assert owner is not None and booker is not None
+    if owner is None or booker is None:
+        raise web.HTTPNotFound(text="No such invite.")
     invite = booking.invite_for(
         services, found, owner, booker, cancelled=found.status == "cancelled"
     )

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from bot.core import urls
 from bot.core.runtime import RUNTIME
 
 routes = web.RouteTableDef()
@@ -27,21 +28,21 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
         ) from None
 
 
-@routes.get("/healthz")
+@routes.get(urls.HEALTH)
 async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     pending = await runtime.services.store.pending_count()
     return web.json_response({"status": "ok", "outbox_pending": pending})
 
 
-@routes.get("/openapi.json")
+@routes.get(urls.OPENAPI)
 async def openapi(_request: web.Request) -> web.Response:
     """The OpenAPI description of these endpoints (what the schemathesis suite checks)."""
     text = (Path(__file__).parent / "openapi.json").read_text(encoding="utf-8")
     return web.Response(text=text, content_type="application/json")
 
 
-@routes.get("/metrics")
+@routes.get(urls.METRICS)
 async def metrics(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     gauges = {
