@@ -58,11 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("text", nargs="?", help="the expression (omit with --jsonl)")
     parse.add_argument("--now", help="reference time, ISO 8601 with offset (default: now)")
     parse.add_argument("--tz", default="UTC", help="the user's IANA time zone (default UTC)")
+    parse.add_argument(
+        "--lang", help="BCP 47 language of TEXT: es, pt-BR, ja... (default: detect, English first)"
+    )
     parse.add_argument("--json", action="store_true", help="print one JSON object")
     parse.add_argument(
         "--jsonl",
         action="store_true",
-        help='read {"text","now","tz"} lines on stdin, write one result line each',
+        help='read {"text","now","tz"[,"lang"]} lines on stdin, write one result line each',
     )
     parse.add_argument(
         "--dates", choices=["mdy", "dmy"], default="mdy", help="how 12/03 is read (default mdy)"
@@ -124,6 +127,7 @@ def _run_parse(args: argparse.Namespace) -> int:
         jsonl=args.jsonl,
         date_order=args.dates.upper(),
         next_weekday=args.next_weekday.replace("-", "_"),
+        lang=args.lang,
     )
 
 

@@ -9,11 +9,13 @@ dateparser as the last resort for languages we have no table for.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from bot.timeparse.errors import TimeParseError
+from bot.timeparse.errors import NOTHING_FOUND, TimeParseError
 from bot.timeparse.extract import extract
+from bot.timeparse.languages import TABLES, detect, primary, translate
 from bot.timeparse.lexicon import normalize
 from bot.timeparse.resolve import resolve, wall_clock
 from bot.timeparse.result import ParsedTime
@@ -38,6 +40,27 @@ def parse(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     user_zone = ZoneInfo(zone) if isinstance(zone, str) else zone
-    local_today = now.astimezone(user_zone).date()
-    found, matched = extract(normalize(text), local_today, prefs)
-    return resolve(found, now, user_zone, matched)
+    language = primary(lang) if lang else detect(text)
+    if language in (None, "en"):
+        try:
+            return _grammar(text, now, user_zone, prefs)
+        except TimeParseError as problem:
+            if problem.text != NOTHING_FOUND or lang is not None or text.isascii():
+                raise
+            language = None  # unknown words with accents: perhaps a language we have no table for
+    if language in TABLES:
+        try:
+            reading = _grammar(translate(text, language), now, user_zone, prefs)
+        except TimeParseError as problem:
+            if problem.text != NOTHING_FOUND:
+                raise
+        else:
+            return replace(reading, matched=" ".join(text.split()))
+    from bot.timeparse.foreign import dateparser_reading  # slow; rarely needed
+
+    return dateparser_reading(text, now, user_zone, language)
+
+
+def _grammar(text: str, now: datetime, zone: tzinfo, prefs: Prefs) -> ParsedTime:
+    found, matched = extract(normalize(text), now.astimezone(zone).date(), prefs)
+    return resolve(found, now, zone, matched)

@@ -125,7 +125,8 @@ def _is_time_range(span: re.Match[str], found: Found) -> bool:
     """'2-3 people' is not a time: bare numbers need a day or from/between beside them."""
     ends = (span.group(2).strip(), span.group(3).strip())
     bare = all(re.fullmatch(r"\d{1,2}", end) for end in ends)
-    return not bare or span.group(1) is not None or found.day is not None
+    cued = span.group(1) is not None or found.day is not None or _PART.search(span.string)
+    return not bare or bool(cued)
 
 
 def _half_past(match: re.Match[str]) -> ClockTime:

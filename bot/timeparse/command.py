@@ -20,6 +20,7 @@ def run_parse(
     jsonl: bool,
     date_order: str,
     next_weekday: str,
+    lang: str | None = None,
 ) -> int:
     prefs = Prefs(date_order=date_order, next_weekday=next_weekday)
     if jsonl:
@@ -31,13 +32,13 @@ def run_parse(
     if not text:
         print("calbot parse: give TEXT, or --jsonl to read JSON lines", file=sys.stderr)
         return 2
-    result = _resolve(text, now, tz, prefs)
+    result = _resolve(text, now, tz, prefs, lang)
     if as_json:
         print(json.dumps(result))
     elif "error" in result:
         print(result["error"])
     else:
-        print(parse(text, _now(now), ZoneInfo(tz), prefs).describe())
+        print(parse(text, _now(now), ZoneInfo(tz), prefs, lang).describe())
     return 1 if "error" in result else 0
 
 
@@ -45,17 +46,20 @@ def _one_line(line: str, prefs: Prefs) -> dict[str, Any]:
     try:
         request = json.loads(line)
         text, now, tz = request["text"], request.get("now"), request.get("tz") or "UTC"
-        if not isinstance(text, str):
+        lang = request.get("lang") or None
+        if not isinstance(text, str) or not isinstance(lang, str | None):
             raise TypeError
     except (ValueError, KeyError, TypeError):
         return {
             "error": 'Each line must be a JSON object like {"text": "...", "now": "...", '
-            '"tz": "..."}.'
+            '"tz": "...", "lang": "es"} ("lang" is optional).'
         }
-    return _resolve(text, now, tz, prefs)
+    return _resolve(text, now, tz, prefs, lang)
 
 
-def _resolve(text: str, now: str | None, tz: str, prefs: Prefs) -> dict[str, Any]:
+def _resolve(
+    text: str, now: str | None, tz: str, prefs: Prefs, lang: str | None = None
+) -> dict[str, Any]:
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -65,7 +69,7 @@ def _resolve(text: str, now: str | None, tz: str, prefs: Prefs) -> dict[str, Any
     except ValueError:
         return {"error": f"--now must be an ISO 8601 time with an offset, got {now!r}."}
     try:
-        return parse(text, reference, zone, prefs).to_json()
+        return parse(text, reference, zone, prefs, lang).to_json()
     except TimeParseError as problem:
         return {"error": problem.text}
 

@@ -102,6 +102,10 @@ def _time(clock: ClockTime, part: str | None) -> time:
     return time(minutes // 60, minutes % 60)
 
 
+def _minutes(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
 def _range(a: ClockTime, b: ClockTime, part: str | None) -> tuple[time, time]:
     """Meridiem flows to the side without one when that keeps start before end (3-4pm, 11-1pm)."""
     if a.meridiem is None and b.meridiem is not None and not a.literal:
@@ -111,13 +115,16 @@ def _range(a: ClockTime, b: ClockTime, part: str | None) -> tuple[time, time]:
             return _time(same, part), _time(b, part)
         other = "am" if b.meridiem == "pm" else "pm"
         return _time(ClockTime(a.hour, a.minute, other, literal=False), part), _time(b, part)
-    if b.meridiem is None and a.meridiem is not None and not b.literal:
-        start = _hour(a, part) * 60 + a.minute
-        same = ClockTime(b.hour, b.minute, a.meridiem, literal=False)
-        if _hour(same, part) * 60 + b.minute > start:
-            return _time(a, part), _time(same, part)
-        other = "am" if a.meridiem == "pm" else "pm"
-        return _time(a, part), _time(ClockTime(b.hour, b.minute, other, literal=False), part)
+    if b.meridiem is None and not b.literal and (a.meridiem is not None or a.literal):
+        # The end reads as whichever of its two clock readings gives the shortest meeting
+        # ("11pm - 2" = 23:00-02:00, "23:30 - 3:35" = 23:30-03:35, "14:00 - 3" = 14-15).
+        first = _time(a, part)
+        start = first.hour * 60 + first.minute
+        readings = [
+            ClockTime(b.hour, b.minute, meridiem, literal=False) for meridiem in ("am", "pm")
+        ]
+        best = min(readings, key=lambda end: (_minutes(_time(end, part)) - start - 1) % 1440)
+        return first, _time(best, part)
     first, last = _time(a, part), _time(b, part)
     bare = a.meridiem is None and b.meridiem is None and not b.literal
     if (

@@ -60,9 +60,5 @@ class Scanner:
         self.spans.append((start, end))
 
     def matched(self) -> str:
-        """The cleaned words that were read, from the first understood one to the last."""
-        if not self.spans:
-            return ""
-        first = min(start for start, _ in self.spans)
-        last = max(end for _, end in self.spans)
-        return " ".join(self.original[first:last].split())
+        """The cleaned words that were read, in their order in the text."""
+        return " ".join(" ".join(self.original[a:b].split()) for a, b in sorted(self.spans))
