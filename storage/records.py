@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+# The life of each stateful record, as the only values its status may hold.
+ConnectionStatus = Literal["active", "needs_reconnect"]
+BookingStatus = Literal["held", "confirmed", "cancelled", "failed", "rejected", "expired"]
+OAuthStatus = Literal["started", "exchanged", "done", "failed"]
+PollStatus = Literal["open", "booking", "booked", "closed"]
+ConversationType = Literal["user", "group"]
+DateOrder = Literal["MDY", "DMY"]
+NextWeekday = Literal["next_week", "first_after"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +32,9 @@ class User:
     timezone: str
     working_hours: WorkingHours = field(default_factory=WorkingHours)
     # "MDY" reads 12/03 as 3 December (en-US); "DMY" as 12 March (en-GB, most of Europe).
-    date_order: str = "MDY"
+    date_order: DateOrder = "MDY"
     # "next_week": "next friday" is Friday of next Mon-Sun week; "first_after": the first Friday.
-    next_weekday: str = "next_week"
+    next_weekday: NextWeekday = "next_week"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +45,7 @@ class Connection:
     provider: str
     account: str
     token: bytes | None
-    status: str
+    status: ConnectionStatus
     generation: int
     connected_at: datetime
 
@@ -44,7 +53,7 @@ class Connection:
 @dataclass(frozen=True, slots=True)
 class NewShare:
     sharer_uid: str
-    conversation_type: str
+    conversation_type: ConversationType
     conversation_id: str
     receiver_uids: tuple[str, ...]
     window_start: datetime
@@ -57,7 +66,7 @@ class NewShare:
 class Share:
     id: str
     sharer_uid: str
-    conversation_type: str
+    conversation_type: ConversationType
     conversation_id: str
     receiver_uids: tuple[str, ...]
     window_start: datetime
@@ -75,7 +84,7 @@ class NewBooking:
     end: datetime
     title: str
     share_id: str | None = None
-    conversation_type: str = "user"
+    conversation_type: ConversationType = "user"
     conversation_id: str = ""
 
 
@@ -87,11 +96,11 @@ class Booking:
     start: datetime
     end: datetime
     title: str
-    status: str
+    status: BookingStatus
     share_id: str | None
     event_id: str | None
     created_at: datetime
-    conversation_type: str = "user"
+    conversation_type: ConversationType = "user"
     conversation_id: str = ""
 
 
@@ -122,7 +131,7 @@ class OAuthState:
     uid: str
     verifier: str
     browser_hash: str
-    status: str  # started -> exchanged -> done (or failed)
+    status: OAuthStatus  # started -> exchanged -> done (or failed)
     account: str | None
     sealed: bytes | None
     created_at: datetime
@@ -139,7 +148,7 @@ class Poll:
     slots: tuple[tuple[datetime, datetime], ...]
     members: dict[str, bool]
     votes: dict[tuple[int, str], str]
-    status: str  # open, booked, closed
+    status: PollStatus
     booking_id: str | None
     created_at: datetime
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import (
     ACTIVE_BOOKING_STATES,
     Booking,
+    BookingStatus,
     LocalEvent,
     NewBooking,
     NewShare,
@@ -129,7 +130,11 @@ class BookingQueries(SqlBase):
         return held
 
     async def transition_booking(
-        self, booking_id: str, from_status: str, to_status: str, event_id: str | None = None
+        self,
+        booking_id: str,
+        from_status: BookingStatus,
+        to_status: BookingStatus,
+        event_id: str | None = None,
     ) -> bool:
         values: dict[str, Any] = {"status": to_status}
         if event_id is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage.records import Poll
+from storage.records import Poll, PollStatus
 from storage.sql_base import SqlBase
 from storage.tables import group_members, polls, votes
 
@@ -107,7 +107,11 @@ class GroupQueries(SqlBase):
             await conn.execute(polls.update().where(polls.c.id == poll_id).values(members=members))
 
     async def transition_poll(
-        self, poll_id: str, from_status: str, to_status: str, booking_id: str | None = None
+        self,
+        poll_id: str,
+        from_status: PollStatus,
+        to_status: PollStatus,
+        booking_id: str | None = None,
     ) -> bool:
         async with self._write() as conn:
             result = await conn.execute(

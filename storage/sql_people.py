@@ -9,7 +9,9 @@ import sqlalchemy as sa
 
 from storage.records import (
     Connection,
+    ConnectionStatus,
     OAuthState,
+    OAuthStatus,
     User,
     WorkingHours,
 )
@@ -129,7 +131,7 @@ class PeopleQueries(SqlBase):
             ).first()
         return _connection(row) if row else None
 
-    async def set_connection_status(self, uid: str, status: str) -> None:
+    async def set_connection_status(self, uid: str, status: ConnectionStatus) -> None:
         async with self._write() as conn:
             await conn.execute(
                 connections.update().where(connections.c.uid == uid).values(status=status)
@@ -177,8 +179,8 @@ class PeopleQueries(SqlBase):
     async def advance_oauth_state(
         self,
         state: str,
-        from_status: str,
-        to_status: str,
+        from_status: OAuthStatus,
+        to_status: OAuthStatus,
         *,
         account: str | None = None,
         sealed: bytes | None = None,

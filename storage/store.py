@@ -9,13 +9,17 @@ from typing import Any, Protocol
 
 from storage.records import (
     Booking,
+    BookingStatus,
     Connection,
+    ConnectionStatus,
     LocalEvent,
     NewBooking,
     NewShare,
     OAuthState,
+    OAuthStatus,
     OutboxItem,
     Poll,
+    PollStatus,
     Share,
     User,
     WorkingHours,
@@ -61,7 +65,7 @@ class Store(Protocol):
         self, uid: str, provider: str, account: str, token: bytes | None
     ) -> Connection: ...
     async def get_connection(self, uid: str) -> Connection | None: ...
-    async def set_connection_status(self, uid: str, status: str) -> None: ...
+    async def set_connection_status(self, uid: str, status: ConnectionStatus) -> None: ...
     async def delete_connection(self, uid: str) -> bool: ...
 
     # Shares and bookings
@@ -75,7 +79,11 @@ class Store(Protocol):
         ...
 
     async def transition_booking(
-        self, booking_id: str, from_status: str, to_status: str, event_id: str | None = None
+        self,
+        booking_id: str,
+        from_status: BookingStatus,
+        to_status: BookingStatus,
+        event_id: str | None = None,
     ) -> bool:
         """Compare-and-swap the status; False when the booking was not in `from_status`."""
         ...
@@ -157,8 +165,8 @@ class Store(Protocol):
     async def advance_oauth_state(
         self,
         state: str,
-        from_status: str,
-        to_status: str,
+        from_status: OAuthStatus,
+        to_status: OAuthStatus,
         *,
         account: str | None = None,
         sealed: bytes | None = None,
@@ -184,7 +192,11 @@ class Store(Protocol):
     async def cast_vote(self, poll_id: str, slot: int, uid: str, answer: str) -> None: ...
     async def set_poll_members(self, poll_id: str, members: dict[str, bool]) -> None: ...
     async def transition_poll(
-        self, poll_id: str, from_status: str, to_status: str, booking_id: str | None = None
+        self,
+        poll_id: str,
+        from_status: PollStatus,
+        to_status: PollStatus,
+        booking_id: str | None = None,
     ) -> bool:
         """Compare-and-swap the status, so only one vote can book a poll."""
         ...

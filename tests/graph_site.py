@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
+import icalendar
+import recurring_ical_events
 import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
 
@@ -14,8 +17,9 @@ from bot.calendars.microsoft import MicrosoftCalendar
 from bot.calendars.microsoft_oauth import MicrosoftConfig
 from bot.calendars.tokens import TokenVault, new_key
 from storage import Connection, SqlStore
+from storage.records import ConnectionStatus
 from storage.tables import connections
-from tests.fake_graph import FakeGraph
+from tests.fake_graph import Account, FakeGraph
 
 
 class SwappingStore:
@@ -30,7 +34,7 @@ class SwappingStore:
     async def get_connection(self, uid: str) -> Connection | None:
         return await self.store.get_connection(uid)
 
-    async def set_connection_status(self, uid: str, status: str) -> None:
+    async def set_connection_status(self, uid: str, status: ConnectionStatus) -> None:
         await self.store.set_connection_status(uid, status)
 
     async def swap_connection_token(self, uid: str, expected: bytes, token: bytes) -> bool:
@@ -113,3 +117,21 @@ async def graph_world(store: SqlStore, **provider_options: Any) -> AsyncIterator
         yield GraphWorld(fake, server, config, vault, tokens, provider, sleeps, reconnects)
     finally:
         await server.close()
+
+
+def add_to_graph(account: Account, ics: str) -> None:
+    """What Exchange does with an event saved by another app: calendarView shows each instance
+    (recurrences expanded server-side), TRANSP:TRANSPARENT as showAs free, STATUS:CANCELLED as
+    isCancelled, dates as all-day."""
+    calendar = icalendar.Calendar.from_ical(ics)
+    window = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 12, 31, tzinfo=UTC))
+    for event in recurring_ical_events.of(calendar).between(*window):
+        start, end = event["DTSTART"].dt, event["DTEND"].dt
+        show_as = "free" if str(event.get("TRANSP", "")) == "TRANSPARENT" else "busy"
+        cancelled = str(event.get("STATUS", "")) == "CANCELLED"
+        if isinstance(start, datetime):
+            account.add(start, end, showAs=show_as, isCancelled=cancelled)
+        else:
+            assert isinstance(start, date)
+            days = (end - start).days
+            account.add_all_day(start, days, showAs=show_as, isCancelled=cancelled)
