@@ -21,7 +21,7 @@ from bot.calendars import microsoft_oauth
 from bot.calendars.microsoft_oauth import MicrosoftConfig
 from bot.calendars.provider import CalendarError
 from bot.calendars.tokens import TokenError, TokenVault
-from storage.records import Connection
+from storage.records import Connection, ConnectionStatus
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class TokenStore(Protocol):
     """What Graph tokens need from the Store (SqlStore once it has `swap_connection_token`)."""
 
     async def get_connection(self, uid: str) -> Connection | None: ...
-    async def set_connection_status(self, uid: str, status: str) -> None: ...
+    async def set_connection_status(self, uid: str, status: ConnectionStatus) -> None: ...
     async def swap_connection_token(self, uid: str, expected: bytes, token: bytes) -> bool:
         """Replace the sealed token only if it is still `expected`; False if it was not."""
         ...
