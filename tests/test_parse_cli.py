@@ -78,3 +78,20 @@ def test_development_set_scores_at_least_97_percent_with_nothing_confidently_wro
     summary = run.stdout.strip().splitlines()[-1]
     assert run.returncode == 0, summary
     assert summary.endswith("confidently wrong 0"), summary
+
+
+def test_lang_option_and_jsonl_lang_field() -> None:
+    result = calbot(
+        "parse", "mañana a las 3", "--lang", "es", "--now", NOW, "--tz", "Europe/Madrid", "--json"
+    )
+    assert json.loads(result.stdout)["start"] == "2026-11-25T15:00:00+01:00"
+    lines = [
+        {"text": "morgen um 15 Uhr", "now": NOW, "tz": "Europe/Berlin", "lang": "de"},
+        {"text": "morgen um 25 Uhr", "now": NOW, "tz": "Europe/Berlin", "lang": "de"},
+        {"text": "tomorrow 3pm", "now": NOW, "tz": "Europe/Berlin", "lang": 7},
+    ]
+    run = calbot("parse", "--jsonl", stdin="\n".join(json.dumps(line) for line in lines) + "\n")
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    assert answers[0]["start"] == "2026-11-25T15:00:00+01:00"
+    assert "isn't a time on a clock" in answers[1]["error"]
+    assert "JSON object" in answers[2]["error"]

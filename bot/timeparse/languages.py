@@ -178,7 +178,7 @@ _GERMAN: list[Rule] = [
     (r"\bin\s+einer\s+halben\s+stunde\b", "in half an hour"),
     (r"\beine\s+halbe\s+stunde\b", "half an hour"),
     (r"\b(?:in\s+)?einer?\b", "an"),
-    (r"\bstunden?\b", "hours"),
+    (r"\bstunden?\b|\bstd\b\.?", "hours"),
     (r"\bminuten\b", "minutes"),
     (r"\bf[üu]r\b", "for"),
     (r"\bam\b", "on"),
