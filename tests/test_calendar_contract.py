@@ -1,30 +1,48 @@
-"""One contract for every CalendarProvider (local now; Google joins with its fake server)."""
+"""One contract for every CalendarProvider: local, Google and Microsoft (fake servers speaking
+their HTTP), and CalDAV on two real servers, Radicale and Xandikos, started for the test."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from bot.calendars.caldav import CalDavCalendar
 from bot.calendars.local import LocalCalendar
 from bot.calendars.provider import CalendarProvider, EventDraft
+from bot.calendars.tokens import TokenVault, new_key
 from storage import Connection, SqlStore
+from tests.caldav_servers import connect_caldav, put_ics, radicale, xandikos
 from tests.google_site import google_world
-from tests.graph_site import graph_world
+from tests.graph_site import add_to_graph, graph_world
 
 T0 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["local", "google", "microsoft"])
-async def provider_with_owners(
-    request: pytest.FixtureRequest, store: SqlStore
-) -> AsyncIterator[tuple[CalendarProvider, Connection, Connection]]:
+Seed = Callable[[str, str], None]  # (uid, iCalendar text) as another calendar app saves it
+
+
+@dataclass
+class Rig:
+    provider: CalendarProvider
+    ana: Connection
+    ben: Connection
+    seed: Seed | None = None  # None: this calendar cannot hold events made elsewhere
+
+
+@pytest.fixture(params=["local", "google", "microsoft", "radicale", "xandikos"])
+async def rig(
+    request: pytest.FixtureRequest, store: SqlStore, tmp_path: Path
+) -> AsyncIterator[Rig]:
     if request.param == "google":
         async with google_world(store) as world:
             ana = await world.connect(store, "ana", "ana@example.com", "Europe/Berlin")
             ben = await world.connect(store, "ben", "ben@other.test", "America/New_York")
-            yield world.provider, ana, ben
+            yield Rig(world.provider, ana, ben)
         return
     if request.param == "microsoft":
         async with graph_world(store) as graph:
@@ -34,13 +52,41 @@ async def provider_with_owners(
             ben = await graph.connect(
                 store, "ben", "ben@outlook.test", "Eastern Standard Time", "America/New_York"
             )
-            yield graph.provider, ana, ben
+            emails = {"ana": "ana@contoso.test", "ben": "ben@outlook.test"}
+
+            def seed_graph(uid: str, ics: str) -> None:
+                add_to_graph(graph.fake.accounts[emails[uid]], ics)
+
+            yield Rig(graph.provider, ana, ben, seed_graph)
+        return
+    if request.param in ("radicale", "xandikos"):
+        start = radicale if request.param == "radicale" else xandikos
+        with start(tmp_path, {"ana": "app-pw-ana", "ben": "app-pw-ben"}) as server:
+            vault = TokenVault([new_key()])
+            provider = CalDavCalendar(store, vault, _no_reconnect)
+            ana = await connect_caldav(store, vault, server, "ana", "Europe/Berlin")
+            ben = await connect_caldav(store, vault, server, "ben", "America/New_York")
+            counter = iter(range(1000))
+
+            def seed_dav(uid: str, ics: str) -> None:
+                put_ics(server, uid, f"other-app-{next(counter)}.ics", ics)
+
+            yield Rig(provider, ana, ben, seed_dav)
         return
     await store.ensure_user("ana", "Ana", "Europe/Berlin")
     await store.ensure_user("ben", "Ben", "America/New_York")
     ana = await store.save_connection("ana", "local", "ana", None)
     ben = await store.save_connection("ben", "local", "ben", None)
-    yield LocalCalendar(store), ana, ben
+    yield Rig(LocalCalendar(store), ana, ben)
+
+
+async def _no_reconnect(owner: Connection) -> None:
+    raise AssertionError(f"{owner.uid} was asked to reconnect")
+
+
+@pytest.fixture
+def provider_with_owners(rig: Rig) -> tuple[CalendarProvider, Connection, Connection]:
+    return rig.provider, rig.ana, rig.ben
 
 
 def _draft(event_id: str, start: datetime, minutes: int = 30) -> EventDraft:
@@ -104,3 +150,80 @@ async def test_calendar_time_zone_is_known(
     provider, ana, ben = provider_with_owners
     assert await provider.calendar_timezone(ana) == "Europe/Berlin"
     assert await provider.calendar_timezone(ben) == "America/New_York"
+
+
+async def test_concurrent_creates_of_one_event_id_make_one_event(
+    provider_with_owners: tuple[CalendarProvider, Connection, Connection],
+) -> None:
+    provider, ana, _ = provider_with_owners
+    both = await asyncio.gather(*(provider.create_event(ana, _draft("c0c1a", T0)) for _ in "ab"))
+    assert {created.event_id for created in both} == {"c0c1a"}
+    busy = await provider.free_busy([ana], T0 - timedelta(days=1), T0 + timedelta(days=1))
+    assert busy["ana"].busy == ((T0, T0 + timedelta(minutes=30)),)
+
+
+def _seeded(rig: Rig) -> Seed:
+    if rig.seed is None:
+        pytest.skip(f"{rig.provider.name} holds only the events the bot made")
+    return rig.seed
+
+
+def _vevent(body: str) -> str:
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//other app//EN\r\n{body}END:VCALENDAR\r\n"
+
+
+def _event(uid: str, start: str, end: str, extra: str = "") -> str:
+    return (
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\nSUMMARY:Secret\r\n"
+        f"DTSTART:{start}\r\nDTEND:{end}\r\n{extra}END:VEVENT\r\n"
+    )
+
+
+async def test_transparent_and_cancelled_events_are_free(rig: Rig) -> None:
+    seed = _seeded(rig)
+    seed("ana", _vevent(_event("o1", "20261201T150000Z", "20261201T160000Z")))
+    seed(
+        "ana",
+        _vevent(_event("t1", "20261201T160000Z", "20261201T170000Z", "TRANSP:TRANSPARENT\r\n")),
+    )
+    seed(
+        "ana", _vevent(_event("c1", "20261201T170000Z", "20261201T180000Z", "STATUS:CANCELLED\r\n"))
+    )
+    busy = await rig.provider.free_busy([rig.ana], T0, T0 + timedelta(hours=6))
+    hour = timedelta(hours=1)
+    assert busy["ana"].busy == ((T0 + hour, T0 + 2 * hour),)
+
+
+async def test_recurring_events_with_exceptions(rig: Rig) -> None:
+    seed = _seeded(rig)
+    rule = "RRULE:FREQ=DAILY;COUNT=5\r\nEXDATE:20261203T080000Z\r\n"
+    moved = _event(
+        "r1", "20261204T120000Z", "20261204T130000Z", "RECURRENCE-ID:20261204T080000Z\r\n"
+    )
+    dropped = _event(
+        "r1", "20261205T080000Z", "20261205T090000Z",
+        "RECURRENCE-ID:20261205T080000Z\r\nSTATUS:CANCELLED\r\n",
+    )  # fmt: skip
+    seed(
+        "ana", _vevent(_event("r1", "20261201T080000Z", "20261201T090000Z", rule) + moved + dropped)
+    )
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    busy = await rig.provider.free_busy([rig.ana], start, start + timedelta(days=7))
+
+    def at(day: int, hour: int) -> tuple[datetime, datetime]:
+        begin = datetime(2026, 12, day, hour, tzinfo=UTC)
+        return (begin, begin + timedelta(hours=1))
+
+    assert busy["ana"].busy == (at(1, 8), at(2, 8), at(4, 12))
+
+
+async def test_all_day_events_are_the_owners_local_day(rig: Rig) -> None:
+    seed = _seeded(rig)
+    seed("ana", _vevent(_event("d1", "", "").replace(
+        "DTSTART:\r\nDTEND:\r\n", "DTSTART;VALUE=DATE:20261202\r\nDTEND;VALUE=DATE:20261203\r\n"
+    )))  # fmt: skip
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    busy = await rig.provider.free_busy([rig.ana, rig.ben], start, start + timedelta(days=3))
+    berlin_midnight = datetime(2026, 12, 1, 23, tzinfo=UTC)
+    assert busy["ana"].busy == ((berlin_midnight, berlin_midnight + timedelta(days=1)),)
+    assert busy["ben"].busy == ()
