@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
 
 from bot.calendars.google import GoogleCalendar
 from bot.calendars.local import LocalCalendar
@@ -22,7 +23,8 @@ from bot.core.context import BotSettings, Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.links import LinkSigner
 from bot.core.logs import install_redaction
-from bot.core.messages import text_message
+from bot.core.inbox import Inbox
+from bot.core.messages import Event, text_message
 from bot.core.metrics import MeteredCalendar, Metrics
 from bot.core.outbox import Outbox, Transport
 from bot.core.routing import Catalog
@@ -33,7 +35,7 @@ from bot.transports import webhook
 from bot.web import booking_page, connect_page, render
 from bot.web.routes import routes
 from handlers import ROUTERS
-from storage import Store, open_store
+from storage import SqlStore, Store, is_storage_fault, open_store
 from storage.records import Connection
 
 log = logging.getLogger(__name__)
@@ -128,17 +130,45 @@ def build_app(
     app[booking_page.POST_LIMIT] = RateLimit(config.web.booking_posts_per_minute)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        store = await open_store(config.storage.url)
+        store = await _open_store_patiently(config.storage.url)
         transport = transport_factory(app)
         services = build_services(config, store, transport, clock or SystemClock(), catalog)
-        app[RUNTIME] = Runtime(config, services, Dispatcher(services))
+        dispatcher = Dispatcher(services)
+
+        async def run_again(event: Event) -> None:
+            await dispatcher.dispatch(event, deduplicated=True)
+
+        inbox = Inbox(store, run_again, services.clock, services.metrics)
+        app[RUNTIME] = Runtime(config, services, dispatcher, inbox)
         tasks = [
             asyncio.create_task(services.outbox.run(), name="outbox-relay"),
+            asyncio.create_task(inbox.run(), name="inbox-relay"),
             asyncio.create_task(_sweep_holds(services), name="hold-sweeper"),
         ]
         log.info("calbot ready on %s", config.web.public_url)
         yield
-        await app[RUNTIME].background.drain()  # let accepted webhooks finish before stopping
+        # Accepted events finish (their replies reach the outbox) or are handed back to the
+        # inbox for the next worker; nothing stays half-claimed.
+        await inbox.close()
+        await app[RUNTIME].background.drain()
+        await app[RUNTIME].background.cancel()
+async def _open_store_patiently(url: str, cap_seconds: float = 30.0) -> SqlStore:
+    """Open storage, waiting for a database that is not up yet (a deploy starting everything at
+    once): one clear line per attempt, with the password hidden, instead of a traceback."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    delay = 1.0
+    while True:
+        try:
+            return await open_store(url)
+        except Exception as problem:
+            if not is_storage_fault(problem):
+                raise
+            log.error("storage at %s is unreachable (%s); retrying in %.0fs",
+                      shown, type(problem).__name__, delay)  # fmt: skip
+        await asyncio.sleep(delay)
+        delay = min(cap_seconds, delay * 2)
+
+
         services.outbox.stop()  # the relay finishes the sends it started...
         await asyncio.wait(tasks[:1], timeout=20)
         for task in tasks:

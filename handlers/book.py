@@ -129,18 +129,31 @@ async def _slot(
     ctx: Context, owner: User, share: Share, when: ParsedTime
 ) -> tuple[datetime, datetime]:
     length = when.duration or DEFAULT_LENGTH
-    if when.granularity == "minute" and when.start is not None:
+    window = when.window
+    if window is None and when.start is not None:
         return when.start, when.end or when.start + length
     now = ctx.clock.now()
-    if when.start is None:  # a length only: the first free slot in the share, or the next week
+    if window is None:  # a length only: the first free slot in the share
         start, end = share.window_start, share.window_end
     else:
-        start, end = when.start, when.end or when.start + timedelta(days=1)
-    found = await freebusy.first_free(ctx.services, owner, max(utc(start), utc(now)), end, length)
+        # A whole day or a part of day ("friday afternoon", in the booker's zone) is a window
+        # to search inside the owner's working hours, not an instant to insist on.
+        start, end = window
+    begin, finish = (
+        max(utc(start), utc(now), utc(share.window_start)),
+        min(utc(end), utc(share.window_end)),
+    )
+    found = await freebusy.first_free(ctx.services, owner, begin, finish, length)
     if found is None:
+        minutes = int(length.total_seconds() // 60)
+        searched = (
+            f"between {both_zones(begin, finish, ctx.zone, ZoneInfo(owner.timezone))}"
+            if finish > begin
+            else "in the days they shared"
+        )
         raise UserError(
-            f"{owner.name} has no free {int(length.total_seconds() // 60)}-min slot "
-            "then. Try another day, or a shorter meeting."
+            f"{owner.name} has no free {minutes}-min slot {searched}. "
+            "Try another day, or a shorter meeting."
         )
     return found
 

@@ -1,5 +1,6 @@
 """Persistence: the Store protocol, the records it returns, and its SQLAlchemy implementation."""
 
+from storage.faults import STORAGE_FAULTS, is_storage_fault
 from storage.records import (
     Booking,
     Connection,
@@ -16,6 +17,7 @@ from storage.sql import SqlStore, open_store
 from storage.store import BookerQuota, QuotaReached, SlotTaken, Store
 
 __all__ = [
+    "STORAGE_FAULTS",
     "BookerQuota",
     "Booking",
     "Connection",
@@ -31,5 +33,6 @@ __all__ = [
     "Store",
     "User",
     "WorkingHours",
+    "is_storage_fault",
     "open_store",
 ]

@@ -151,6 +151,30 @@ class Poll:
     status: PollStatus
     booking_id: str | None
     created_at: datetime
+    auto: bool = False  # `/find ... auto`: free, silent members may count as a yes
+    outcome: str = ""  # the last outcome announced to the group
 
 
 ACTIVE_BOOKING_STATES = ("held", "confirmed")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """An accepted inbound event leased to one worker; `payload` is what the transport stored."""
+
+    id: int
+    key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedMessage:
+    """An outgoing message the relay stopped trying (refused, or retried past give_up_after)."""
+
+    id: int
+    dedup_key: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    last_error: str | None

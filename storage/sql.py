@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from storage import migrate
 from storage.sql_bookings import BookingQueries
 from storage.sql_groups import GroupQueries
+from storage.sql_inbox import InboxQueries
 from storage.sql_messages import MessageQueries
 from storage.sql_people import PeopleQueries
 
@@ -59,6 +60,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-class SqlStore(PeopleQueries, BookingQueries, MessageQueries, GroupQueries):
+class SqlStore(PeopleQueries, BookingQueries, MessageQueries, GroupQueries, InboxQueries):
     async def close(self) -> None:
         await self._engine.dispose()

@@ -7,9 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage.records import (
-    OutboxItem,
-)
+from storage.records import OutboxItem, ParkedMessage
 from storage.sql_base import SqlBase
 from storage.tables import (
     outbox,
@@ -84,15 +82,57 @@ class MessageQueries(SqlBase):
                 .values(status="delivered", delivered_at=now, attempts=outbox.c.attempts + 1)
             )
 
-    async def mark_failed(self, item_id: int, next_attempt_at: datetime | None, error: str) -> None:
-        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:2000]}
-        if next_attempt_at is None:
-            values["status"] = "dead"
-        else:
-            values["status"] = "pending"
+    async def mark_failed(
+        self,
+        item_id: int,
+        next_attempt_at: datetime | None,
+        error: str,
+        *,
+        park_if_created_before: datetime | None = None,
+    ) -> bool:
+        """Count a failed attempt and schedule the next; park the row (never delete it) when
+        `next_attempt_at` is None or the message is older than `park_if_created_before`.
+        True when the row was parked."""
+        retry: sa.ColumnElement[bool] = sa.literal(next_attempt_at is not None)
+        if park_if_created_before is not None:
+            retry = sa.and_(retry, outbox.c.created_at >= park_if_created_before)
+        status = sa.case((retry, "pending"), else_="parked")
+        values: dict[str, Any] = {
+            "attempts": outbox.c.attempts + 1,
+            "last_error": error[:2000],
+            "status": status,
+        }
+        if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
         async with self._write() as conn:
             await conn.execute(outbox.update().where(outbox.c.id == item_id).values(**values))
+            parked = await conn.scalar(sa.select(outbox.c.status).where(outbox.c.id == item_id))
+        return parked == "parked"
+
+    async def parked_messages(self, limit: int = 100) -> list[ParkedMessage]:
+        query = (
+            sa.select(outbox).where(outbox.c.status == "parked").order_by(outbox.c.id).limit(limit)
+        )
+        async with self._read() as conn:
+            rows = list(await conn.execute(query))
+        return [
+            ParkedMessage(r.id, r.dedup_key, r.payload, r.attempts, r.created_at, r.last_error)
+            for r in rows
+        ]
+
+    async def retry_parked(self, item_id: int | None, now: datetime) -> int:
+        """Send parked rows again (one, or all when `item_id` is None), as if newly queued so
+        give_up_after counts from now; returns how many."""
+        where = [outbox.c.status == "parked"]
+        if item_id is not None:
+            where.append(outbox.c.id == item_id)
+        async with self._write() as conn:
+            result = await conn.execute(
+                outbox.update()
+                .where(*where)
+                .values(status="pending", attempts=0, next_attempt_at=now, created_at=now)
+            )
+        return int(result.rowcount or 0)
 
     async def release(self, item_id: int, next_attempt_at: datetime) -> None:
         async with self._write() as conn:

@@ -12,12 +12,14 @@ from storage.records import (
     BookingStatus,
     Connection,
     ConnectionStatus,
+    InboxItem,
     LocalEvent,
     NewBooking,
     NewShare,
     OAuthState,
     OAuthStatus,
     OutboxItem,
+    ParkedMessage,
     Poll,
     PollStatus,
     Share,
@@ -140,8 +142,22 @@ class Store(Protocol):
 
     async def mark_delivered(self, item_id: int, now: datetime) -> None: ...
     async def mark_failed(
-        self, item_id: int, next_attempt_at: datetime | None, error: str
-    ) -> None: ...
+        self,
+        item_id: int,
+        next_attempt_at: datetime | None,
+        error: str,
+        *,
+        park_if_created_before: datetime | None = None,
+    ) -> bool:
+        """Count a failed attempt; park the row (None, or older than the cut-off); True if
+        parked. Parked rows are kept for `calbot outbox retry`."""
+        ...
+
+    async def parked_messages(self, limit: int = 100) -> list[ParkedMessage]: ...
+    async def retry_parked(self, item_id: int | None, now: datetime) -> int:
+        """Queue parked rows again (one, or all when `item_id` is None); how many."""
+        ...
+
     async def release(self, item_id: int, next_attempt_at: datetime) -> None:
         """Hand a leased, unsent message back, due at `next_attempt_at`; no attempt counted."""
         ...
@@ -151,6 +167,27 @@ class Store(Protocol):
     # Local calendars (the embedded default provider)
     async def add_local_event(self, event: LocalEvent) -> bool:
         """Insert; False (and no change) when the owner already has an event with that id."""
+        ...
+
+    # Durable inbox: inbound events are stored before we answer for them
+    async def accept(
+        self, key: str, payload: dict[str, Any], now: datetime, lease: timedelta
+    ) -> int | None:
+        """Store an inbound event once per key, leased to the caller; its id, or None for a
+        redelivery of a stored one."""
+        ...
+
+    async def claim_inbound(self, now: datetime, limit: int, lease: timedelta) -> list[InboxItem]:
+        """Lease due events (and those of a worker that died) to one worker."""
+        ...
+
+    async def finish_inbound(self, item_id: int, now: datetime) -> None: ...
+    async def release_inbound(
+        self, item_id: int, next_attempt_at: datetime, error: str | None = None
+    ) -> None: ...
+    async def inbox_pending_count(self) -> int: ...
+    async def check_writable(self, now: datetime) -> None:
+        """A tiny real write; raises when the database cannot take writes."""
         ...
 
     async def get_local_event(self, owner_uid: str, event_id: str) -> LocalEvent | None: ...

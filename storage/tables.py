@@ -177,3 +177,29 @@ votes = sa.Table(
     sa.Column("uid", sa.String(100), primary_key=True),
     sa.Column("answer", sa.String(5), nullable=False),
 )
+
+# Every inbound event we answered 200 for, written before the answer; workers lease and process
+# them, so an event accepted by a process that then dies is picked up by another (or itself).
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("done_at", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index("ix_inbox_due", "status", "next_attempt_at"),
+)
+
+# One row, rewritten by /healthz: a real write is the only honest test of a full disk or a
+# read-only database.
+heartbeat = sa.Table(
+    "heartbeat",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("beat_at", UTCDateTime, nullable=False),
+)

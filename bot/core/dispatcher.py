@@ -33,15 +33,27 @@ class Dispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def dispatch(self, event: Event) -> None:
-        """Route one inbound event to its handler; never raises for a single bad event."""
+    async def dispatch(self, event: Event, *, deduplicated: bool = False) -> None:
+        """Route one inbound event to its handler; never raises for a single bad event (only
+        when storage fails under it, so the inbox can run it again).
+
+        `deduplicated`: the durable inbox already stored this event once per id, and may run it
+        again after a crash; claiming the id here would turn that re-run into a no-op. Direct
+        callers leave it False and get the claim as their duplicate filter."""
         with own_time(self.services.metrics):
             if isinstance(event, IncomingMessage):
-                await self._dispatch(event)
+                await self._dispatch(event, deduplicated)
             else:
-                await self._observe(event)
+                await self._observe(event, deduplicated)
 
-    async def _observe(self, event: SchedulerPick | MembershipChange) -> None:
+    async def _first_time(self, key: str, deduplicated: bool) -> bool:
+        if deduplicated or await self.services.store.claim_message(key, self.services.clock.now()):
+            return True
+        log.info("event %s already handled; ignoring redelivery", key)
+        self.services.metrics.inc("calbot_messages_total", outcome="duplicate")
+        return False
+
+    async def _observe(self, event: SchedulerPick | MembershipChange, deduplicated: bool) -> None:
         """Non-message events: the same claim, context and error funnel as a command."""
         observer = self.services.catalog.observer(type(event))
         if observer is None:
@@ -50,8 +62,7 @@ class Dispatcher:
         store, settings = self.services.store, self.services.settings
         if isinstance(event, SchedulerPick):
             actor, key, answer = event.picker, event.id, True
-            if not await store.claim_message(key, self.services.clock.now()):
-                self.services.metrics.inc("calbot_messages_total", outcome="duplicate")
+            if not await self._first_time(key, deduplicated):
                 return
         else:
             # Membership changes are idempotent (add/remove); nobody is waiting for an answer.
@@ -72,7 +83,7 @@ class Dispatcher:
         ctx = Context(message=origin, user=user, services=self.services)
         await self._funnel(ctx, observer.name, observer.handler, event, answer=answer)
 
-    async def _dispatch(self, message: IncomingMessage) -> None:
+    async def _dispatch(self, message: IncomingMessage, deduplicated: bool) -> None:
         settings = self.services.settings
         metrics = self.services.metrics
         if message.sender.uid == settings.bot_uid or not message.text.strip():
@@ -88,9 +99,7 @@ class Dispatcher:
         if not text.startswith("/") and not addressed:
             metrics.inc("calbot_messages_total", outcome="ignored")
             return  # people talking among themselves; phrases only fire when we are asked
-        if not await self.services.store.claim_message(message.id, self.services.clock.now()):
-            log.info("message %s already handled; ignoring redelivery", message.id)
-            metrics.inc("calbot_messages_total", outcome="duplicate")
+        if not await self._first_time(message.id, deduplicated):
             return
         user = await self.services.store.ensure_user(
             message.sender.uid, message.sender.name, settings.default_timezone

@@ -13,6 +13,8 @@ from aiohttp import web
 from bot.config import Config
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
+from bot.core.inbox import Inbox
+from bot.core.messages import Event
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,14 @@ class Background:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=seconds)
 
+    async def cancel(self) -> None:
+        """Shutdown, after drain(): whatever still runs is cancelled (inbox work hands its
+        event back for the next worker)."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5)
+
     def __len__(self) -> int:
         return len(self._tasks)
 
@@ -49,7 +59,19 @@ class Runtime:
     config: Config
     services: Services
     dispatcher: Dispatcher
+    inbox: Inbox
     background: Background = field(default_factory=Background)
+
+    async def accept(self, event: Event) -> bool:
+        """Write an inbound event down and start its work; True when it was new. Transports call
+        this before answering; it raises when storage fails, and the transport must then refuse
+        (503) so the sender retries."""
+        item = await self.inbox.accept(event)
+        if item is None:
+            return False
+        # Through `background` so tests (and shutdown) can wait for it like any accepted work.
+        self.background.spawn(self.inbox.process(item), f"inbox-{item.id}")
+        return True
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

@@ -1,15 +1,22 @@
-"""POST /cometchat/webhook: CometChat webhooks, bot callbacks and scheduler interactions."""
+"""POST /cometchat/webhook: CometChat webhooks, bot callbacks and scheduler interactions.
+
+An event is written to the durable inbox before we answer 200 (CometChat never redelivers
+after a 200); when storage cannot take it we answer 503, and CometChat retries (10 s, then 30 s).
+"""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hmac
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 
 from bot.core import urls
+from bot.core.messages import Event, IncomingMessage, MembershipChange, SchedulerPick
 from bot.core.runtime import RUNTIME
 from bot.transports.cometchat import (
     MEMBERSHIP_TRIGGERS,
@@ -19,17 +26,84 @@ from bot.transports.cometchat import (
     message_of,
 )
 from bot.transports.scheduler import read_pick
+from storage import is_storage_fault
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 MAX_BODY = 64 * 1024
+MAX_DEPTH = 32  # CometChat's payloads nest about 6 deep
+MAX_ID = 100  # uids, guids and message ids: the store's key columns
+MAX_NAME = 200  # display names: longer ones are cut, not refused
+RETRY_AFTER = "10"
 
 
 def _authorized(header: str, username: str, password: str) -> bool:
     if not username or not password:
         return False  # an endpoint without credentials configured accepts nothing
     expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-    return hmac.compare_digest(header.encode(), expected.encode())
+    # aiohttp keeps undecodable header bytes as surrogates; they must compare unequal, not raise.
+    return hmac.compare_digest(header.encode(errors="surrogateescape"), expected.encode())
+
+
+def cleaned(value: Any, depth: int = 0) -> Any:
+    """The JSON value without NUL characters (PostgreSQL text cannot hold them); PayloadError
+    when it nests deeper than any CometChat payload does."""
+    if depth > MAX_DEPTH:
+        raise PayloadError(f"body nests deeper than {MAX_DEPTH} levels")
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {cleaned(k, depth + 1): cleaned(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [cleaned(v, depth + 1) for v in value]
+    return value
+
+
+def _short(what: str, value: str) -> None:
+    if len(value) > MAX_ID:
+        raise PayloadError(f"{what} is longer than {MAX_ID} characters")
+
+
+def checked(event: Event) -> Event:
+    """The event with its ids within the store's limits (one clear limit each), names cut."""
+    if isinstance(event, IncomingMessage):
+        _short("message id", event.id)
+        _short("sender uid", event.sender.uid)
+        _short("receiver", event.conversation.receiver)
+        if event.parent_id is not None:
+            _short("parent id", event.parent_id)
+        sender = dataclasses.replace(event.sender, name=event.sender.name[:MAX_NAME])
+        return dataclasses.replace(event, sender=sender)
+    if isinstance(event, SchedulerPick):
+        _short("interaction id", event.id)
+        _short("picker uid", event.picker)
+        _short("share id", event.share_id)
+        return event
+    _short("guid", event.guid)
+    for uid in event.uids:
+        _short("member uid", uid)
+    return event
+
+
+def event_of(body: dict[str, Any]) -> Event | None:
+    """The event a webhook body carries; None for kinds we don't handle; PayloadError -> 400."""
+    trigger = body.get("trigger")
+    if trigger is not None and not isinstance(trigger, str):
+        raise PayloadError("trigger must be a string")
+    if trigger in MEMBERSHIP_TRIGGERS:
+        change: MembershipChange | None = membership_change(body)
+        if change is None:
+            raise PayloadError("membership event without group or user")
+        return checked(change)
+    if trigger == "ui_message_interacted":
+        return checked(read_pick(body))
+    message = message_of(body)
+    inbound = incoming(message) if message is not None else None
+    return checked(inbound) if inbound is not None else None
+
+
+def _answer(error: str, status: int, **headers: str) -> web.Response:
+    return web.json_response({"error": error}, status=status, headers=headers or None)
 
 
 @routes.post(urls.WEBHOOK)
@@ -42,46 +116,29 @@ async def webhook(request: web.Request) -> web.Response:
         settings.webhook_username,
         settings.webhook_password,
     ):
-        return web.json_response(
-            {"error": "unauthorized"},
-            status=401,
-            headers={"WWW-Authenticate": 'Basic realm="calbot"'},
-        )
+        return _answer("unauthorized", 401, **{"WWW-Authenticate": 'Basic realm="calbot"'})
     if (request.content_length or 0) > MAX_BODY:
-        return web.json_response({"error": "body too large"}, status=413)
+        return _answer("body too large", 413)
     raw = await request.content.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
-        return web.json_response({"error": "body too large"}, status=413)
+        return _answer("body too large", 413)
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return web.json_response({"error": "body must be JSON"}, status=400)
+        body = cleaned(json.loads(raw))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _answer("body must be JSON, nested at most 32 levels", 400)
     if not isinstance(body, dict):
-        return web.json_response({"error": "body must be a JSON object"}, status=400)
-    trigger = body.get("trigger")
-    if trigger is not None and not isinstance(trigger, str):
-        return web.json_response({"error": "trigger must be a string"}, status=400)
-    if trigger in MEMBERSHIP_TRIGGERS:
-        change = membership_change(body)
-        if change is None:
-            return web.json_response(
-                {"error": "membership event without group or user"}, status=400
-            )
-        runtime.background.spawn(runtime.dispatcher.dispatch(change), "membership")
-        return web.json_response({"ok": True})
-    if trigger == "ui_message_interacted":
-        try:
-            pick = read_pick(body)
-        except PayloadError as problem:
-            return web.json_response({"error": str(problem)}, status=400)
-        runtime.background.spawn(runtime.dispatcher.dispatch(pick), "interaction")
-        return web.json_response({"ok": True})
+        return _answer("body must be a JSON object", 400)
     try:
-        message = message_of(body)
-        inbound = incoming(message) if message is not None else None
+        event = event_of(body)
     except PayloadError as problem:
-        return web.json_response({"error": str(problem)}, status=400)
-    if inbound is not None:
-        # CometChat wants an answer within 2 s and retries otherwise; the work happens after.
-        runtime.background.spawn(runtime.dispatcher.dispatch(inbound), f"message-{inbound.id}")
+        return _answer(str(problem), 400)
+    if event is None:
+        return web.json_response({"ok": True})  # receipts, reactions...: nothing to do
+    try:
+        await runtime.accept(event)
+    except Exception as problem:
+        if not is_storage_fault(problem):
+            raise
+        log.warning("storage refused an inbound event (%s); answering 503", problem)
+        return _answer("temporarily unavailable", 503, **{"Retry-After": RETRY_AFTER})
     return web.json_response({"ok": True})
