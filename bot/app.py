@@ -31,8 +31,8 @@ from bot.core.routing import Catalog
 from bot.core.runtime import RUNTIME, Runtime
 from bot.core.throttle import RateLimit
 from bot.scheduling import booking
-from bot.transports import webhook
-from bot.web import booking_page, connect_page, render
+from bot.transports import clicks, webhook
+from bot.web import booking_page, busy_ics, connect_page, render
 from bot.web.routes import routes
 from handlers import ROUTERS
 from storage import SqlStore, Store, is_storage_fault, open_store
@@ -126,6 +126,8 @@ def build_app(
     app.add_routes(booking_page.routes)
     app.add_routes(connect_page.routes)
     app.add_routes(webhook.routes)
+    app.add_routes(clicks.routes)
+    app.add_routes(busy_ics.routes)
     app[render.TEMPLATES] = render.templates()
     app[booking_page.POST_LIMIT] = RateLimit(config.web.booking_posts_per_minute)
 

@@ -54,12 +54,18 @@ class CometChatConfig:
     webhook_password: str = ""
     scheduler_message: bool = False
     send_per_minute: int = 30
+    # Web origins whose browsers may POST scheduler clicks and fetch busy .ics (CORS).
+    client_origins: tuple[str, ...] = ()
 
     def base_url(self) -> str:
         """The REST v3 base, derived from app id and region unless set (tests point it local)."""
         if self.api_base:
             return self.api_base.rstrip("/")
         return f"https://{self.app_id}.api-{self.region}.cometchat.io/v3"
+
+    def allows_origin(self, origin: str) -> bool:
+        """Whether a browser on `origin` may call the client-facing routes (exact match)."""
+        return origin.rstrip("/").lower() in {o.rstrip("/").lower() for o in self.client_origins}
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,12 @@ from bot.core.routing import Router
 from bot.errors import UsageError, UserError
 from bot.scheduling import freebusy
 from bot.scheduling.availability import SlotRules
-from bot.scheduling.cards import Availability, availability_message, scheduler_message
+from bot.scheduling.cards import (
+    Availability,
+    SchedulerLinks,
+    availability_message,
+    scheduler_message,
+)
 from bot.timeparse import TimeParseError
 from storage.records import NewShare
 
@@ -93,8 +98,13 @@ async def share(ctx: Context, request: ShareRequest) -> None:
     reader_zone = _zone_of(reader.timezone) if reader else ctx.zone
     await ctx.send(availability_message(card, receiver, receiver_type, reader_zone))
     if ctx.settings.scheduler_message:
-        action = ctx.services.urls.webhook()
-        await ctx.send(scheduler_message(card, receiver, receiver_type, action))
+        urls, generation = ctx.services.urls, connection.generation
+        links = SchedulerLinks(
+            action_url=urls.scheduler_click(),
+            token=urls.click_token(record.id, audience, generation, record.expires_at),
+            ics_url=urls.busy_ics(record.id, generation, record.expires_at),
+        )
+        await ctx.send(scheduler_message(card, receiver, receiver_type, links))
     who = "the group" if receiver_type == "group" else (reader.name if reader else receiver)
     await ctx.reply(
         f"Shared your free time with {who}: {len(free_slots)} free "

@@ -1,8 +1,16 @@
-"""A local server that speaks CometChat's REST v3 (the send endpoints) for the real client."""
+"""A local server that speaks CometChat's REST v3 (the send endpoints) for the real client.
+
+Strict like the real service (../shared/reference/cometchat_clients.md): only the categories
+the REST spec's enum allows (message, custom), `data` at most 10 KB, only uids it knows (404
+ERR_UID_NOT_FOUND), and error bodies shaped like CometChat's, devMessage included. Tests that
+exercise the unverified path of sending `interactive` messages through REST opt in to it with
+`accept_categories`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,9 +36,29 @@ class Scripted:
     drop: bool = False  # then hang up without an answer (a dropped connection)
 
 
+# The people (and the bot) that tests/chat.py and the worker tests talk about.
+TEST_USERS = ("calbot", "alice", "bob")
+CATEGORIES = frozenset({"message", "custom"})  # the REST v3 enum for POST /messages
+DATA_LIMIT = 10 * 1024
+
+
+def error_body(code: str, message: str, dev_message: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "message": message,
+            "devMessage": dev_message,
+            "source": "chat-api",
+            "code": code,
+        }
+    }
+
+
 @dataclass
 class FakeCometChat:
     api_key: str = "rest-key"
+    users: set[str] = field(default_factory=lambda: set(TEST_USERS))
+    accept_categories: frozenset[str] = CATEGORIES
+    refused: list[Received] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     script: list[Scripted] = field(default_factory=list)
     next_id: int = 1000
@@ -47,8 +75,11 @@ class FakeCometChat:
         drop: bool = False,
     ) -> None:
         headers = {"Retry-After": retry_after} if retry_after else {}
-        body = {"error": {"message": code.lower(), "code": code, "source": "chat-api"}}
+        body = error_body(code, code.lower(), f"scripted {status} {code}")
         self.script.append(Scripted(status, body, headers, delay, drop))
+
+    def add_users(self, *uids: str) -> None:
+        self.users.update(uid.lower() for uid in uids)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -62,7 +93,12 @@ class FakeCometChat:
             await asyncio.sleep(self.latency)
         if request.headers.get("apikey") != self.api_key:
             return web.json_response(
-                {"error": {"code": "AUTH_ERR_APIKEY_NOT_FOUND", "message": "bad key"}}, status=401
+                error_body(
+                    "AUTH_ERR_APIKEY_NOT_FOUND",
+                    "The API key you provided is not valid.",
+                    "Please verify the apiKey header.",
+                ),
+                status=401,
             )
         if self.script:
             answer = self.script.pop(0)
@@ -71,9 +107,54 @@ class FakeCometChat:
                 return web.json_response(answer.body, status=answer.status, headers=answer.headers)
         body = await request.json()
         received = Received(request.path, dict(request.headers), body)
+        refusal = self._refusal(request, body)
+        if refusal is not None:
+            self.refused.append(received)
+            return refusal
         self.received.append(received)
         for listener in self.listeners:
             listener(received)
         self.next_id += 1
         sender = request.headers.get("onBehalfOf") or request.match_info.get("uid", "")
         return web.json_response({"data": {**body, "id": str(self.next_id), "sender": sender}})
+
+    def _refusal(self, request: web.Request, body: Any) -> web.Response | None:
+        """What the real service would answer instead of sending, or None to send."""
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            return web.json_response(
+                error_body("ERR_BAD_REQUEST", "Invalid request.", "data must be an object."),
+                status=400,
+            )
+        if body.get("category") not in self.accept_categories:
+            return web.json_response(
+                error_body(
+                    "ERR_BAD_REQUEST",
+                    "Invalid request.",
+                    f"The category must be one of {sorted(self.accept_categories)}.",
+                ),
+                status=400,
+            )
+        size = len(json.dumps(body["data"]))
+        if size > DATA_LIMIT:
+            return web.json_response(
+                error_body(
+                    "ERR_BAD_REQUEST",
+                    "Invalid request.",
+                    f"The data object is {size} bytes; at most {DATA_LIMIT} are allowed.",
+                ),
+                status=400,
+            )
+        uids = [request.headers.get("onBehalfOf"), request.match_info.get("uid")]
+        if body.get("receiverType") == "user":
+            uids.append(str(body.get("receiver", "")))
+        for uid in uids:
+            if uid is not None and uid.lower() not in self.users:
+                return web.json_response(
+                    error_body(
+                        "ERR_UID_NOT_FOUND",
+                        f"The uid {uid} does not exist.",
+                        f"Please create a user with uid {uid} first.",
+                    ),
+                    status=404,
+                )
+        return None

@@ -206,6 +206,6 @@ async def test_scheduler_message_is_sent_when_configured(
     assert data["timezoneCode"] == "America/New_York"
     assert data["availability"]["monday"] == [{"from": "0900", "to": "1700"}]
     assert "saturday" not in data["availability"]
-    assert data["scheduleElement"]["action"]["url"] == "https://bot.test/cometchat/webhook"
+    assert data["scheduleElement"]["action"]["url"] == "https://bot.test/cometchat/scheduler"
     assert (data["dateRangeStart"], data["dateRangeEnd"]) == ("2026-11-24", "2026-12-01")
     assert timedelta(minutes=data["duration"]) == timedelta(minutes=30)

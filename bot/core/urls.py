@@ -15,6 +15,10 @@ HEALTH = "/healthz"
 METRICS = "/metrics"
 OPENAPI = "/openapi.json"
 WEBHOOK = "/cometchat/webhook"
+# Scheduler-bubble clicks: POSTed by the chat clients themselves, without webhook credentials.
+SCHEDULER = "/cometchat/scheduler"
+# The sharer's busy time as .ics, for the scheduler bubble's icsFileUrl.
+BUSY_ICS = "/busy/{share_id}.ics"
 BOOKING_PAGE = "/book/{share_id}"
 ICS = "/ics/{booking_id}.ics"
 CONNECT = "/connect"
@@ -25,6 +29,8 @@ OAUTH_CONFIRM = "/oauth/confirm"
 
 CONNECT_LINK_LIFETIME = timedelta(hours=1)
 ICS_LINK_LIFETIME = timedelta(days=365)
+CLICK_AUDIENCE = "click:"
+BUSY_AUDIENCE = "busy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,21 @@ class Urls:
         claims = LinkClaims(booking_id, "ics", 0, meeting_end + ICS_LINK_LIFETIME)
         path = ICS.format(booking_id=booking_id)
         return self._absolute(f"{path}?t={self.signer.sign(claims)}")
+
+    def scheduler_click(self) -> str:
+        return self._absolute(SCHEDULER)
+
+    def click_token(self, share_id: str, audience: str, generation: int, until: datetime) -> str:
+        """The token a scheduler bubble carries in action.payload: the click's only credential.
+
+        Its audience is prefixed so a booking-page link can't be replayed as a click token."""
+        return self.signer.sign(
+            LinkClaims(share_id, f"{CLICK_AUDIENCE}{audience}", generation, until)
+        )
+
+    def busy_ics(self, share_id: str, generation: int, until: datetime) -> str:
+        token = self.signer.sign(LinkClaims(share_id, BUSY_AUDIENCE, generation, until))
+        return self._absolute(BUSY_ICS.format(share_id=share_id) + f"?t={token}")
 
     def webhook(self) -> str:
         return self._absolute(WEBHOOK)

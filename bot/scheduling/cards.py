@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.calendars.provider import Interval
+from bot.calendars.provider import Interval, utc
 from bot.core.messages import OutgoingMessage, ReceiverType
+from bot.scheduling.availability import merge
 from storage.records import Share, User
 
 AVAILABILITY_TYPE = "extension_calendar_availability"
 INVITE_TYPE = "extension_calendar_invite"
 DAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FALLBACK_SLOTS = 5
+# CometChat refuses a message whose `data` is over 10 KB (REST constraints table).
+DATA_LIMIT = 10 * 1024
+SAFETY = 256  # room for the JSON encoder's spacing choices in the transport
+MAX_BUSY = 60  # about four blocks a working day over the longest (14-day) share
+MAX_SLOTS = 20
+MAX_NAME = 80
+# One busy entry as json.dumps writes it, with the ", " that joins it to the next.
+BUSY_ENTRY = len(', {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +49,54 @@ def slot_label(start: datetime, end: datetime, zone: ZoneInfo) -> str:
     )
 
 
+def busy_entry(start: datetime, end: datetime) -> dict[str, str]:
+    """A busy block at whole seconds (start rounded down, end up): every entry is one size."""
+    floor = start.replace(microsecond=0)
+    ceil = end.replace(microsecond=0) + (timedelta(seconds=1) if end.microsecond else timedelta())
+    return {"start": iso(floor), "end": iso(ceil)}
+
+
+def short_name(name: str) -> str:
+    """A display name as cards show it: chat names are user-chosen and can be any length."""
+    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
+
+
+def fit_busy(busy: Sequence[Interval], limit: int) -> list[Interval]:
+    """At most `limit` busy blocks, made by closing the shortest gaps between blocks.
+
+    Closing a gap marks a little free time busy, never busy time free, so a reader of the
+    card may miss a short slot (the booking page has the full picture) but is never misled."""
+    merged = merge(list(busy))
+    if len(merged) <= limit:
+        return merged
+    if limit <= 0:
+        return []
+    gaps = sorted(utc(merged[i + 1][0]) - utc(merged[i][1]) for i in range(len(merged) - 1))
+    widest_closed = gaps[len(merged) - limit - 1]
+    fitted = [merged[0]]
+    for start, end in merged[1:]:
+        if utc(start) - utc(fitted[-1][1]) <= widest_closed:
+            fitted[-1] = (fitted[-1][0], end)
+        else:
+            fitted.append((start, end))
+    return fitted
+
+
 def availability_message(
     card: Availability, receiver: str, receiver_type: ReceiverType, reader_zone: ZoneInfo
 ) -> OutgoingMessage:
     sharer, share = card.sharer, card.share
     hours = sharer.working_hours
+    text = availability_text(card, reader_zone)
+    busy = fit_busy(card.busy, MAX_BUSY)
     custom: dict[str, Any] = {
         "version": 1,
         "shareId": share.id,
-        "sharer": {"uid": sharer.uid, "name": sharer.name, "timezone": sharer.timezone},
+        "sharer": {"uid": sharer.uid, "name": short_name(sharer.name), "timezone": sharer.timezone},
         "window": {"start": iso(share.window_start), "end": iso(share.window_end)},
-        "busy": [{"start": iso(s), "end": iso(e)} for s, e in card.busy],
+        "busy": [],
+        # False when blocks were joined to fit CometChat's 10 KB limit: see bookingUrl.
+        "busyComplete": len(busy) == len(merge(list(card.busy))),
         "workingHours": {
             "timezone": sharer.timezone,
             "days": list(hours.weekdays),
@@ -57,16 +104,24 @@ def availability_message(
             "end": f"{hours.end_minute // 60:02d}:{hours.end_minute % 60:02d}",
         },
         "slotMinutes": card.slot_minutes,
-        "slots": [{"start": iso(s), "end": iso(e)} for s, e in card.slots],
+        "slots": [{"start": iso(s), "end": iso(e)} for s, e in card.slots[:MAX_SLOTS]],
         "bookingUrl": card.booking_url,
         "expiresAt": iso(share.expires_at),
     }
+    data = {"text": text, "customData": custom}
+    # What is left of the 10 KB for busy blocks once everything else is in: each block is a
+    # fixed-size entry, so the count that fits is known before anything is sent.
+    room = DATA_LIMIT - len(json.dumps(data)) - SAFETY
+    limit = max(0, min(len(busy), (room + 2) // BUSY_ENTRY))
+    fitted = fit_busy(busy, limit)
+    custom["busy"] = [busy_entry(s, e) for s, e in fitted]
+    custom["busyComplete"] = custom["busyComplete"] and len(fitted) == len(busy)
     return OutgoingMessage(
         receiver=receiver,
         receiver_type=receiver_type,
         category="custom",
         type=AVAILABILITY_TYPE,
-        data={"text": availability_text(card, reader_zone), "customData": custom},
+        data=data,
         on_behalf_of=sharer.uid,
     )
 
@@ -74,8 +129,9 @@ def availability_message(
 def availability_text(card: Availability, zone: ZoneInfo) -> str:
     start = card.share.window_start.astimezone(zone)
     end = card.share.window_end.astimezone(zone)
+    name = short_name(card.sharer.name)
     lines = [
-        f"{card.sharer.name} shared their free time, {start:%a} {start.day} {start:%b} – "
+        f"{name} shared their free time, {start:%a} {start.day} {start:%b} – "
         f"{end:%a} {end.day} {end:%b}."
     ]
     if card.slots:
@@ -88,25 +144,42 @@ def availability_text(card: Availability, zone: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class SchedulerLinks:
+    """What the bubble calls: the click route, the click's token, the busy-time .ics."""
+
+    action_url: str
+    token: str
+    ics_url: str
+
+
+def hhmm(minute: int) -> str:
+    """A working-hours bound as the kits' HHmm; midnight at the end is 2359 (no "2400")."""
+    minute = min(minute, 23 * 60 + 59)
+    return f"{minute // 60:02d}{minute % 60:02d}"
+
+
 def scheduler_message(
-    card: Availability, receiver: str, receiver_type: ReceiverType, action_url: str
+    card: Availability, receiver: str, receiver_type: ReceiverType, links: SchedulerLinks
 ) -> OutgoingMessage:
-    """CometChat's interactive `scheduler` bubble (UI Kit v4), for clients without our template."""
+    """CometChat's interactive `scheduler` bubble (UI Kit v4 web, Android v5)."""
     hours = card.sharer.working_hours
-    span = {
-        "from": f"{hours.start_minute // 60:02d}{hours.start_minute % 60:02d}",
-        "to": f"{hours.end_minute // 60:02d}{hours.end_minute % 60:02d}",
-    }
+    span = {"from": hhmm(hours.start_minute), "to": hhmm(hours.end_minute)}
     window_zone = ZoneInfo(card.sharer.timezone)
+    # Both kits read dateRangeEnd as inclusive through 23:59, so send the window's last day,
+    # not the day its exclusive end falls on.
+    last_moment = card.share.window_end - timedelta(microseconds=1)
     interactive = {
-        "title": f"Meet {card.sharer.name}",
+        "title": f"Meet {short_name(card.sharer.name)}",
         "goalCompletionText": "Meeting booked",
         "timezoneCode": card.sharer.timezone,
         "duration": card.slot_minutes,
         "bufferTime": 0,
         "availability": {DAY_KEYS[d - 1]: [span] for d in hours.weekdays},
         "dateRangeStart": f"{card.share.window_start.astimezone(window_zone):%Y-%m-%d}",
-        "dateRangeEnd": f"{card.share.window_end.astimezone(window_zone):%Y-%m-%d}",
+        "dateRangeEnd": f"{last_moment.astimezone(window_zone):%Y-%m-%d}",
+        # Android v5 reads this before it calls the action (a missing URL hangs the bubble).
+        "icsFileUrl": links.ics_url,
         "scheduleElement": {
             "elementType": "button",
             "elementId": "book",
@@ -114,13 +187,21 @@ def scheduler_message(
             "disableAfterInteracted": True,
             "action": {
                 "actionType": "apiAction",
-                "url": action_url,
+                "url": links.action_url,
                 "method": "POST",
-                "payload": {"kind": "book", "shareId": card.share.id},
+                # The kits echo the payload in the click; the token is its only credential
+                # (no headers: whatever is here is visible to everyone in the conversation).
+                "payload": {"kind": "book", "shareId": card.share.id, "token": links.token},
                 "dataKey": "CometChatData",
             },
         },
     }
+    # REST v3's documented category enum is only message/custom, but the kits render the
+    # bubble only for category "interactive" (a custom "scheduler" would show as unknown), and
+    # third-party code sends interactive messages through POST /messages. So this stays
+    # "interactive", opt-in ([cometchat] scheduler_message), and always follows the custom
+    # availability card: if CometChat refuses it, the reader already has the card, the
+    # booking link and the text below, which kits without the bubble show instead.
     return OutgoingMessage(
         receiver=receiver,
         receiver_type=receiver_type,
