@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
 
 from bot.calendars.microsoft import MicrosoftCalendar
-from bot.calendars.microsoft_oauth import MicrosoftConfig
+from bot.config import MicrosoftConfig
 from bot.calendars.tokens import TokenVault, new_key
 from storage import Connection, SqlStore
 from storage.records import ConnectionStatus

@@ -63,7 +63,8 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         (
             '[calendar]\nprovider = "outlook"\n',
             {},
-            "[calendar] provider in {path} must be 'local' or 'google', got 'outlook'",
+            "[calendar] provider in {path} must be one of local, google, microsoft, caldav, "
+            "got 'outlook'",
         ),
         (
             '[bot]\ndefault_timezone = "Mars/Base"\n',

@@ -23,7 +23,7 @@ import aiohttp
 from tzlocal.windows_tz import win_tz
 from yarl import URL
 
-from bot.calendars.microsoft_oauth import MicrosoftConfig
+from bot.config import MicrosoftConfig
 from bot.calendars.microsoft_tokens import GraphTokens, Reconnect, TokenStore
 from bot.calendars.provider import (
     BusyResult,

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 # The PKCE helpers are the RFC 7636 ones the Google flow already uses.
+from bot.config import MicrosoftConfig
 from bot.calendars.google_oauth import challenge, new_verifier
 
 __all__ = [
@@ -39,18 +40,6 @@ SCOPES = (
     "MailboxSettings.Read",
 )
 TIMEOUT = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class MicrosoftConfig:
-    """[microsoft] in the config; `{tenant}` in the URIs is filled from `tenant`."""
-
-    client_id: str = ""
-    client_secret: str = ""
-    tenant: str = "common"
-    auth_uri: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize"
-    token_uri: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
-    api_base: str = "https://graph.microsoft.com/v1.0"
 
 
 class OAuthError(Exception):

@@ -18,7 +18,7 @@ from typing import Protocol
 import aiohttp
 
 from bot.calendars import microsoft_oauth
-from bot.calendars.microsoft_oauth import MicrosoftConfig
+from bot.config import MicrosoftConfig
 from bot.calendars.provider import CalendarError
 from bot.calendars.tokens import TokenError, TokenVault
 from storage.records import Connection, ConnectionStatus

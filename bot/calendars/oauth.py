@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.calendars import google_oauth
+from bot.calendars import google_oauth, microsoft_oauth
 from bot.calendars.google_oauth import OAuthError
-from bot.config import GoogleConfig
+from bot.config import GoogleConfig, MicrosoftConfig
 
-__all__ = ["GoogleFlow", "Granted", "OAuthError", "OAuthFlow"]
+__all__ = ["GoogleFlow", "Granted", "MicrosoftFlow", "OAuthError", "OAuthFlow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +59,27 @@ class GoogleFlow:
                 "adding booked meetings. Send /connect and allow both."
             )
         return Granted(email, {"refresh_token": grant.refresh_token, "scopes": list(grant.scopes)})
+
+
+class MicrosoftFlow:
+    provider = "microsoft"
+    label = "Microsoft 365 / Outlook"
+
+    def __init__(self, config: MicrosoftConfig) -> None:
+        self._config = config
+
+    def authorization_url(
+        self, redirect_uri: str, state: str, verifier: str, *, choose_account: bool
+    ) -> str:
+        return microsoft_oauth.authorization_url(
+            self._config, redirect_uri, state, verifier, choose_account=choose_account
+        )
+
+    async def finish(self, code: str, verifier: str, redirect_uri: str) -> Granted:
+        try:
+            grant = await microsoft_oauth.exchange_code(self._config, code, verifier, redirect_uri)
+            account = await microsoft_oauth.whoami(self._config, grant.access_token)
+        except microsoft_oauth.OAuthError as problem:
+            raise OAuthError(str(problem)) from None
+        # Graph rotates refresh tokens on every use; the provider stores each new one.
+        return Granted(account, {"refresh_token": grant.refresh_token})
