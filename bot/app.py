@@ -114,6 +114,23 @@ async def _sweep_holds(services: Services, every_seconds: float = 60.0) -> None:
         await asyncio.sleep(every_seconds)
 
 
+async def _open_store_patiently(url: str, cap_seconds: float = 30.0) -> SqlStore:
+    """Open storage, waiting for a database that is not up yet (a deploy starting everything at
+    once): one clear line per attempt, with the password hidden, instead of a traceback."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    delay = 1.0
+    while True:
+        try:
+            return await open_store(url)
+        except Exception as problem:
+            if not is_storage_fault(problem):
+                raise
+            log.error("storage at %s is unreachable (%s); retrying in %.0fs",
+                      shown, type(problem).__name__, delay)  # fmt: skip
+        await asyncio.sleep(delay)
+        delay = min(cap_seconds, delay * 2)
+
+
 def build_app(
     config: Config, transport_factory: TransportFactory, clock: Clock | None = None
 ) -> web.Application:
@@ -154,23 +171,6 @@ def build_app(
         await inbox.close()
         await app[RUNTIME].background.drain()
         await app[RUNTIME].background.cancel()
-async def _open_store_patiently(url: str, cap_seconds: float = 30.0) -> SqlStore:
-    """Open storage, waiting for a database that is not up yet (a deploy starting everything at
-    once): one clear line per attempt, with the password hidden, instead of a traceback."""
-    shown = make_url(url).render_as_string(hide_password=True)
-    delay = 1.0
-    while True:
-        try:
-            return await open_store(url)
-        except Exception as problem:
-            if not is_storage_fault(problem):
-                raise
-            log.error("storage at %s is unreachable (%s); retrying in %.0fs",
-                      shown, type(problem).__name__, delay)  # fmt: skip
-        await asyncio.sleep(delay)
-        delay = min(cap_seconds, delay * 2)
-
-
         services.outbox.stop()  # the relay finishes the sends it started...
         await asyncio.wait(tasks[:1], timeout=20)
         for task in tasks:
