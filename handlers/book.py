@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.context import Context
 from bot.core.mentions import mentioned_uids, strip_mentions
-from bot.core.messages import SchedulerPick
+from bot.core.messages import SchedulerPick, text_message
 from bot.core.routing import Router
 from bot.errors import UsageError, UserError
 from bot.scheduling import booking, freebusy
@@ -197,11 +197,29 @@ async def cancel(ctx: Context, request: CancelRequest) -> None:
         lines = [await _line(ctx, b) for b in upcoming]
         raise UserError("Which one? Send /cancel <code>:\n" + "\n".join(lines))
     [target] = upcoming
+    if target.owner_uid != ctx.user.uid and ctx.user.uid in await ctx.store.attendees(target.id):
+        # Someone invited to a group meeting declines for themselves, not for everyone.
+        await ctx.store.decline_attendance(target.id, ctx.user.uid)
+        await ctx.send(
+            text_message(
+                target.conversation_id,
+                "group",
+                f"{ctx.user.name} can't make “{target.title}” and has declined; "
+                "the meeting stays on for everyone else.",
+            )
+        )
+        await ctx.reply(f"You're no longer attending “{target.title}”. I told the group.")
+        return
     await booking.cancel(ctx.services, target, ctx.user)
-    await ctx.reply(f"Cancelled “{target.title}”. I told the other person.")
+    told = "the group" if target.conversation_type == "group" else "the other person"
+    await ctx.reply(f"Cancelled “{target.title}”. I told {told}.")
 
 
 async def _line(ctx: Context, item: Booking) -> str:
+    if item.conversation_type == "group" and item.owner_uid == item.booker_uid:
+        # A group meeting's title already names the group and its people.
+        when = both_zones(item.start, item.end, ctx.zone, ctx.zone)
+        return f"• {item.id[:6]} — “{item.title}”, {when}"
     other_uid = item.booker_uid if item.owner_uid == ctx.user.uid else item.owner_uid
     other = await ctx.store.get_user(other_uid)
     zone_other = ZoneInfo(other.timezone) if other else ctx.zone

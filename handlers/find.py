@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.context import Context
+from bot.core.context import Context, Services
 from bot.core.mentions import mentioned_uids, strip_mentions
-from bot.core.messages import MembershipChange, OutgoingMessage
+from bot.core.messages import MembershipChange, OutgoingMessage, text_message
 from bot.core.routing import Router
 from bot.errors import NotConnected, UsageError, UserError
 from bot.scheduling import polls as groups
 from bot.scheduling.group_slots import Member, candidates, shortlist
+from bot.scheduling.poll_card import local_times, poll_card
 from bot.timeparse import TimeParseError
 
 router = Router("find")
@@ -22,7 +23,8 @@ DEFAULT_LENGTH = timedelta(minutes=30)
 DEFAULT_WINDOW = timedelta(days=7)
 MAX_WINDOW = timedelta(days=14)
 MAX_MEMBERS = 100
-POLL_TYPE = "extension_calendar_poll"
+MAX_TITLE = 60
+TITLE = re.compile(r"\"([^\"]{1,60})\"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +33,17 @@ class FindRequest:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     window: tuple[datetime, datetime] | None
+    auto: bool = False  # silent members who are free may count as a yes
+    title: str | None = None
 
 
 def parse_find(ctx: Context, args: str) -> FindRequest:
+    title = None
+    if match := TITLE.search(args):
+        title = " ".join(match.group(1).split()) or None
+        args = args[: match.start()] + args[match.end() :]
+    auto = re.search(r"\bauto\b", args, re.IGNORECASE) is not None
+    args = re.sub(r"\bauto\b", " ", args, flags=re.IGNORECASE)
     marker = re.search(r"\b(?:optional|opt)\b", args, re.IGNORECASE)
     head, tail = (args[: marker.start()], args[marker.end() :]) if marker else (args, "")
     required, optional = mentioned_uids(head), mentioned_uids(tail)
@@ -50,15 +60,20 @@ def parse_find(ctx: Context, args: str) -> FindRequest:
     if not timedelta(minutes=5) <= length <= timedelta(hours=8):
         raise UsageError("A meeting can be 5 minutes to 8 hours long.")
     return FindRequest(
-        length, tuple(required), tuple(u for u in optional if u not in required), window
+        length,
+        tuple(required),
+        tuple(u for u in optional if u not in required),
+        window,
+        auto,
+        title,
     )
 
 
 @router.command(
     "/find",
-    usage="/find [length] [with @a @b] [optional @c] [days]",
+    usage='/find [length] [with @a @b] [optional @c] [days] ["title"] [auto]',
     parse=parse_find,
-    examples=("/find 45m", "/find 1h with @ana @ben this week", "/find 30m optional @kim"),
+    examples=("/find 45m", "/find 1h with @ana @ben this week", "/find 30m optional @kim auto"),
 )
 async def find(ctx: Context, request: FindRequest) -> None:
     """Find times that suit everyone in this group, and let the group vote and book."""
@@ -66,15 +81,14 @@ async def find(ctx: Context, request: FindRequest) -> None:
     if conversation.kind != "group":
         raise UserError("/find works in a group chat. In a one-to-one chat use /share or /book.")
     guid = conversation.receiver
+    known = [uid for uid in await ctx.store.group_members(guid) if uid != ctx.settings.bot_uid]
     required = list(dict.fromkeys([ctx.user.uid, *request.required]))
     if not request.required:
-        required += [uid for uid in await ctx.store.group_members(guid) if uid not in required]
+        required += [uid for uid in known if uid not in required]
     optional = [uid for uid in request.optional if uid not in required]
     everyone = [uid for uid in [*required, *optional] if uid != ctx.settings.bot_uid]
     if len(everyone) < 2:
-        raise UsageError(
-            "I only know you in this group so far. Mention people: /find 45m with @ana @ben"
-        )
+        raise UsageError(await _who_to_mention(ctx, known))
     if len(everyone) > MAX_MEMBERS:
         raise UserError(f"I can plan for up to {MAX_MEMBERS} people at a time.")
     now = ctx.clock.now()
@@ -101,58 +115,82 @@ async def find(ctx: Context, request: FindRequest) -> None:
                 busy.get(uid),
             )
         )
-    picked, fits = shortlist(candidates(members, start, end, request.length, now), members)
+    found = candidates(members, start, end, request.length, now)
+    picked, _ = shortlist(found, members, organizer=ctx.user.uid)
     if not picked:
         raise UserError(
-            "There is no time in that window; try a longer window or a shorter meeting."
+            "There is no time in that window your calendar is free for; try a longer window "
+            "or a shorter meeting."
         )
-    title = f"{ctx.user.name}'s meeting"
     poll = await ctx.store.create_poll(
         guid,
         ctx.user.uid,
-        title,
+        _title(request.title or f"{guid.replace('-', ' ').title()} meeting", members),
         [(c.start, c.end) for c in picked],
         {m.uid: m.required for m in members},
         now,
+        auto=request.auto,
     )
-    lines = await groups.tally_lines(ctx.services, poll, busy, ctx.zone)
-    intro = (
-        f"Best times for {len(members)} people ({int(request.length.total_seconds() // 60)}"
-        " min), in your zone:"
-        if fits
-        else "No time suits every required calendar. Nearest compromises (who can't make it):"
+    who = await groups.people(ctx.services, list(poll.members))
+    found_states = groups.states(poll, busy, who)
+    await ctx.store.set_poll_outcome(poll.id, groups.outcome(poll, found_states)[0])
+    await ctx.send(poll_card(poll, found_states, who))
+    for message in await progress(ctx.services, poll.id, busy, card_is_current=True):
+        await ctx.send(message)
+
+
+def _title(base: str, members: list[Member]) -> str:
+    """'Team meeting - Alice, Bob, Carol, Dave': the group and the people, as the invite says."""
+    names = ", ".join(m.name for m in members[:8]) + (" and others" if len(members) > 8 else "")
+    return f"{base[:MAX_TITLE]} - {names}"
+
+
+async def _who_to_mention(ctx: Context, known: list[str]) -> str:
+    """Usage help naming people who are really here, never made-up names."""
+    others = [uid for uid in known if uid != ctx.user.uid][:2]
+    if others:
+        return f"Mention who to plan with, e.g. /find 45m with {' '.join('@' + u for u in others)}"
+    return (
+        "I don't know anyone else in this group yet (people appear once they join or say "
+        "something). Mention who to plan with: /find 45m with @name @name"
     )
-    unknown = [m.name for m in members if m.busy is None]
-    outro = (
-        "Vote with /vote <option> yes|maybe|no; I book as soon as every required person "
-        "is free or has said yes."
-    )
-    if unknown:
-        outro = f"{', '.join(unknown)}: no calendar connected — please vote. " + outro
-    text = "\n".join([intro, *lines, outro])
-    await ctx.send(
-        OutgoingMessage(
-            guid,
-            "group",
-            POLL_TYPE,
-            {
-                "text": text,
-                "customData": {
-                    "version": 1,
-                    "pollId": poll.id,
-                    "lengthMinutes": int(request.length.total_seconds() // 60),
-                    "slots": [
-                        {"start": s.isoformat(), "end": e.isoformat()} for s, e in poll.slots
-                    ],
-                    "members": {uid: {"required": needed} for uid, needed in poll.members.items()},
-                },
-            },
-            category="custom",
+
+
+async def progress(
+    services: Services, poll_id: str, busy: groups.Busy, *, card_is_current: bool = False
+) -> list[OutgoingMessage]:
+    """After the poll changed: book if consent is complete, update the card in place, and at
+    most one short message when the outcome changed (booked, a new leading option, blocked)."""
+    poll = await services.store.get_poll(poll_id)
+    if poll is None:
+        return []
+    settled = await groups.settle(services, poll, busy)
+    refreshed = await services.store.get_poll(poll_id) or poll
+    who = await groups.people(services, list(refreshed.members))
+    found = groups.states(refreshed, busy, who)
+    if isinstance(settled, groups.Settled):
+        n = settled.state.index + 1
+        when = local_times(settled.booking.start, list(who.values()))
+        card = poll_card(refreshed, found, who, status=f"Booked: option {n}.", edit=True)
+        note = (
+            f"Booked option {n} for everyone: {when}. It's in {who[poll.organizer_uid].name}'s "
+            "calendar and in each attendee's /bookings; the invite follows."
         )
-    )
-    note = await groups.settle(ctx.services, poll, busy)
-    if note:
-        await ctx.reply(note)
+        await services.store.set_poll_outcome(poll.id, "booked")
+        return [card, text_message(poll.guid, "group", note)]
+    messages = [] if card_is_current else [poll_card(refreshed, found, who, edit=True)]
+    if isinstance(settled, str):
+        key, note = f"failed:{settled}", settled
+    else:
+        key, lead = groups.outcome(refreshed, found)
+        if lead is None:
+            note = "Every option has a no from someone required. Try /find again for new times."
+        else:
+            waiting = ", ".join(who[uid].name for uid in lead.missing(refreshed))
+            note = f"Option {lead.index + 1} leads; waiting for {waiting}."
+    if await services.store.set_poll_outcome(poll.id, key):
+        messages.append(text_message(poll.guid, "group", note))
+    return messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +213,7 @@ def parse_vote(ctx: Context, args: str) -> VoteRequest:
     examples=("/vote 1 yes", "/vote 2 maybe", "/vote 3 no"),
 )
 async def vote(ctx: Context, request: VoteRequest) -> None:
-    """Vote on the times /find proposed in this group."""
+    """Vote on the times /find proposed in this group (tapping the card does the same)."""
     conversation = ctx.message.conversation
     polls = (
         await ctx.store.open_polls(conversation.receiver) if conversation.kind == "group" else []
@@ -188,16 +226,30 @@ async def vote(ctx: Context, request: VoteRequest) -> None:
     if not 1 <= request.option <= len(poll.slots):
         raise UsageError(f"Pick an option from 1 to {len(poll.slots)}.")
     await ctx.store.cast_vote(poll.id, request.option - 1, ctx.user.uid, request.answer)
-    refreshed = await ctx.store.get_poll(poll.id)
-    if refreshed is None:
-        raise UserError("That poll was just closed.")
-    busy = await groups.poll_busy(ctx.services, refreshed)
-    note = await groups.settle(ctx.services, refreshed, busy)
-    if note:
-        await ctx.reply(note)
-        return
-    lines = await groups.tally_lines(ctx.services, refreshed, busy, ctx.zone)
-    await ctx.reply("\n".join([f"Thanks, {ctx.user.name}. Now:", *lines]))
+    for message in await progress(
+        ctx.services, poll.id, await groups.poll_busy(ctx.services, poll)
+    ):
+        await ctx.send(message)
+
+
+async def member_left(services: Services, guid: str, uid: str) -> None:
+    """A member left (or was removed from) the group: forget them, and re-check open polls."""
+    await services.store.remove_group_member(guid, uid)
+    for poll in await services.store.open_polls(guid):
+        if uid not in poll.members or uid == poll.organizer_uid:
+            continue
+        members = {m: needed for m, needed in poll.members.items() if m != uid}
+        await services.store.set_poll_members(poll.id, members)
+        [who] = [p.name for p in (await groups.people(services, [uid])).values()]
+        await services.outbox.post(
+            f"left:{poll.id}:{uid}",
+            text_message(
+                guid, "group", f"{who} left the group; the poll now counts {len(members)} people."
+            ),
+        )
+        busy = await groups.poll_busy(services, poll)
+        for n, message in enumerate(await progress(services, poll.id, busy)):
+            await services.outbox.post(f"left:{poll.id}:{uid}:{n}", message)
 
 
 @router.event(MembershipChange)
@@ -207,4 +259,4 @@ async def membership(ctx: Context, change: MembershipChange) -> None:
         if change.joined:
             await ctx.store.add_group_member(change.guid, uid)
         else:
-            await groups.member_left(ctx.services, change.guid, uid)
+            await member_left(ctx.services, change.guid, uid)

@@ -22,6 +22,7 @@ from storage.records import (
 from storage.sql_base import SqlBase
 from storage.store import BookerQuota, QuotaReached, SlotTaken
 from storage.tables import (
+    booking_attendees,
     bookings,
     local_events,
     outbox,
@@ -208,7 +209,17 @@ class BookingQueries(SqlBase):
             rows = await conn.execute(
                 sa.select(bookings)
                 .where(
-                    sa.or_(bookings.c.owner_uid == uid, bookings.c.booker_uid == uid),
+                    sa.or_(
+                        bookings.c.owner_uid == uid,
+                        bookings.c.booker_uid == uid,
+                        # a group meeting belongs to each attendee who has not declined
+                        bookings.c.id.in_(
+                            sa.select(booking_attendees.c.booking_id).where(
+                                booking_attendees.c.uid == uid,
+                                booking_attendees.c.status == "attending",
+                            )
+                        ),
+                    ),
                     bookings.c.status == "confirmed",
                     bookings.c.end_utc > now,
                 )

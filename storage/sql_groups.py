@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from storage.records import Poll, PollStatus
 from storage.sql_base import SqlBase
-from storage.tables import group_members, polls, votes
+from storage.tables import booking_attendees, group_members, polls, votes
 
 
 class GroupQueries(SqlBase):
@@ -51,6 +51,7 @@ class GroupQueries(SqlBase):
         slots: Sequence[tuple[datetime, datetime]],
         members: dict[str, bool],
         now: datetime,
+        auto: bool = False,
     ) -> Poll:
         poll_id = str(uuid.uuid4())
         async with self._write() as conn:
@@ -65,6 +66,8 @@ class GroupQueries(SqlBase):
                     status="open",
                     booking_id=None,
                     created_at=now,
+                    auto=auto,
+                    outcome="",
                 )
             )
         poll = await self.get_poll(poll_id)
@@ -106,6 +109,47 @@ class GroupQueries(SqlBase):
         async with self._write() as conn:
             await conn.execute(polls.update().where(polls.c.id == poll_id).values(members=members))
 
+    async def set_poll_outcome(self, poll_id: str, outcome: str) -> bool:
+        """Record `outcome`; False when it was already the recorded one (nothing to announce)."""
+        async with self._write() as conn:
+            result = await conn.execute(
+                polls.update()
+                .where(polls.c.id == poll_id, polls.c.outcome != outcome)
+                .values(outcome=outcome[:200])
+            )
+        return result.rowcount == 1
+
+    async def add_attendees(self, booking_id: str, uids: Sequence[str]) -> None:
+        async with self._write() as conn:
+            for uid in dict.fromkeys(uids):
+                await conn.execute(
+                    booking_attendees.insert().values(
+                        booking_id=booking_id, uid=uid, status="attending"
+                    )
+                )
+
+    async def attendees(self, booking_id: str) -> dict[str, str]:
+        async with self._read() as conn:
+            rows = await conn.execute(
+                sa.select(booking_attendees.c.uid, booking_attendees.c.status).where(
+                    booking_attendees.c.booking_id == booking_id
+                )
+            )
+            return {row.uid: row.status for row in rows}
+
+    async def decline_attendance(self, booking_id: str, uid: str) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                booking_attendees.update()
+                .where(
+                    booking_attendees.c.booking_id == booking_id,
+                    booking_attendees.c.uid == uid,
+                    booking_attendees.c.status == "attending",
+                )
+                .values(status="declined")
+            )
+        return result.rowcount == 1
+
     async def transition_poll(
         self,
         poll_id: str,
@@ -135,4 +179,6 @@ def _poll(row: Any, cast: dict[tuple[int, str], str]) -> Poll:
         status=row.status,
         booking_id=row.booking_id,
         created_at=row.created_at,
+        auto=bool(row.auto),
+        outcome=row.outcome or "",
     )

@@ -167,6 +167,20 @@ polls = sa.Table(
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("booking_id", sa.String(36), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # The organizer's `/find ... auto`: silent members who are free may count as a yes.
+    sa.Column("auto", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The last outcome told to the group, so a vote that changes nothing stays quiet.
+    sa.Column("outcome", sa.String(200), nullable=False, server_default=""),
+)
+
+# Everyone a group meeting belongs to; each can decline their own attendance.
+booking_attendees = sa.Table(
+    "booking_attendees",
+    metadata,
+    sa.Column("booking_id", sa.String(36), primary_key=True),
+    sa.Column("uid", sa.String(100), primary_key=True),
+    sa.Column("status", sa.String(10), nullable=False),  # attending, declined
+    sa.Index("ix_booking_attendees_uid", "uid"),
 )
 
 votes = sa.Table(

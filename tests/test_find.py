@@ -9,7 +9,7 @@ import pytest
 
 from bot.calendars.local import LocalCalendar
 from bot.scheduling.cards import INVITE_TYPE
-from bot.scheduling.polls import member_left
+from handlers.find import member_left
 from storage import LocalEvent, SqlStore
 from tests.chat import Chat, meet
 from tests.fakes import CountingCalendar, FrozenClock
@@ -49,11 +49,14 @@ async def test_find_proposes_times_inside_everyones_hours_with_one_batched_looku
     chat, counting = group
     await chat.say("/find 45m", sender="ana", group="team")
     text = card(chat)
-    assert text.startswith("Best times for 6 people (45 min), in your zone:")
+    assert text.startswith("Team meeting - Ana, Ben, Cai, Dee, Kim, Sam (45 min, 6 people).")
+    assert "inside everyone's working hours" in text
     lines = [line for line in text.splitlines() if line[:2] in ("1)", "2)", "3)")]
     assert len(lines) == 3
-    assert all("4/6 free · Kim, Sam unknown" in line for line in lines)
-    assert "Kim, Sam: no calendar connected — please vote." in text
+    # every option in UTC and in each participant's zone, with where everyone stands
+    assert all("UTC - " in line and "New York" in line and "Berlin" in line for line in lines)
+    assert all("free: Ana, Ben, Cai, Dee · to vote: Kim, Sam" in line for line in lines)
+    assert "Kim, Sam: no calendar connected, so please vote by tapping." in text
     assert counting.free_busy_calls == [4]  # one call for the 4 connected calendars
     for slot in poll_data(chat)["slots"]:
         start = datetime.fromisoformat(slot["start"])
@@ -62,20 +65,27 @@ async def test_find_proposes_times_inside_everyones_hours_with_one_batched_looku
         assert datetime.fromisoformat(slot["end"]) <= start.replace(hour=16, minute=0)
 
 
-async def test_the_slot_is_booked_when_the_last_unknown_person_says_yes(
+async def test_nothing_is_booked_until_every_required_member_says_yes(
     group: tuple[Chat, CountingCalendar],
     store: SqlStore,
 ) -> None:
     chat, _ = group
     await chat.say("/find 45m", sender="ana", group="team")
-    [progress] = await chat.say("/vote 1 yes", sender="sam", group="team")
-    assert progress.startswith("Thanks, Sam. Now:\n1) ")
-    assert "5/6 free · Kim unknown" in progress
-    replies = await chat.say("/vote 1 if need be", sender="kim", group="team")
-    assert any(r.startswith("Booked option 1 for the group in Ana's calendar:") for r in replies)
+    assert not any(m.type == INVITE_TYPE for m in chat.sent)
+    [_, note] = await chat.say("/vote 2 yes", sender="sam", group="team")
+    assert note == "Option 2 leads; waiting for Ben, Cai, Dee, Kim."
+    # a vote for the option that already leads only updates the card
+    [edit] = await chat.say("/vote 2 yes", sender="dee", group="team")
+    assert "yes: Dee, Sam" in edit
+    for uid in ("ben", "cai"):
+        replies = await chat.say("/vote 2 yes", sender=uid, group="team")
+        assert all("Booked" not in r for r in replies)
+    # votes that keep the same option ahead edit the card and add no message
+    assert [m.edit_of for m in chat.sent[-1:]] == [f"poll:{poll_data(chat)['pollId']}"]
+    replies = await chat.say("/vote 2 if need be", sender="kim", group="team")
+    assert any(r.startswith("Booked option 2 for everyone:") for r in replies)
     invite = next(m for m in chat.sent if m.type == INVITE_TYPE)
     assert (invite.receiver, invite.receiver_type, invite.on_behalf_of) == ("team", "group", "ana")
-    assert invite.data["customData"]["event"]["attendee"]["name"] == "the group"
     start = datetime.fromisoformat(
         invite.data["customData"]["event"]["start"].replace("Z", "+00:00")
     )
@@ -84,6 +94,34 @@ async def test_the_slot_is_booked_when_the_last_unknown_person_says_yes(
     assert await chat.say("/vote 1 yes", sender="ben", group="team") == [
         "There is no open /find poll in this chat to vote on."
     ]
+    for uid in ("ana", "ben", "kim"):
+        [listing] = await chat.say("/bookings", sender=uid)
+        assert "Team meeting - Ana, Ben, Cai, Dee, Kim, Sam" in listing, uid
+
+
+async def test_one_card_per_poll_edited_in_place(group: tuple[Chat, CountingCalendar]) -> None:
+    chat, _ = group
+    await chat.say("/find 45m", sender="ana", group="team")
+    for uid in ("sam", "ben", "cai", "dee", "kim"):
+        await chat.say("/vote 2 yes", sender=uid, group="team")
+    cards = [m for m in chat.sent if m.type == "extension_calendar_poll"]
+    first, edits = cards[0], cards[1:]
+    assert first.ref is not None and first.edit_of is None
+    assert len(edits) == 5 and all(m.edit_of == first.ref and m.ref is None for m in edits)
+    assert edits[-1].text.startswith("Booked: option 2.")
+    texts = [m.text for m in chat.sent if m.type == "text"]
+    # one short message per change of outcome: option 2 takes the lead, then it is booked
+    assert len(texts) == 2 and texts[0].startswith("Option 2 leads")
+
+
+async def test_auto_books_when_the_silent_members_are_free(
+    group: tuple[Chat, CountingCalendar],
+) -> None:
+    chat, _ = group
+    await chat.say("/find 45m auto", sender="ana", group="team")
+    await chat.say("/vote 1 yes", sender="sam", group="team")
+    replies = await chat.say("/vote 1 yes", sender="kim", group="team")
+    assert any(r.startswith("Booked option 1") for r in replies)
 
 
 async def test_a_no_from_a_required_member_blocks_that_option(
@@ -92,28 +130,29 @@ async def test_a_no_from_a_required_member_blocks_that_option(
     chat, _ = group
     await chat.say("/find 45m", sender="ana", group="team")
     await chat.say("/vote 1 no", sender="kim", group="team")
-    [reply] = await chat.say("/vote 1 yes", sender="sam", group="team")
-    assert "Kim can't" in reply.splitlines()[1] and not reply.startswith("Booked")
+    [edit, *_] = await chat.say("/vote 1 yes", sender="sam", group="team")
+    assert "yes: Sam · free: Ana, Ben, Cai, Dee · no: Kim" in edit.splitlines()[1]
+    assert not any(m.type == INVITE_TYPE for m in chat.sent)
 
 
 async def test_optional_members_do_not_block(group: tuple[Chat, CountingCalendar]) -> None:
     chat, _ = group
-    await chat.say("/find 30m with @ben @cai optional @kim", sender="ana", group="team")
-    # Ana, Ben and Cai are connected and free, so the best slot is booked right away.
+    await chat.say("/find 30m with @ben @cai optional @kim auto", sender="ana", group="team")
+    # auto: Ana, Ben and Cai are connected and free, so the best slot is booked right away.
     assert any(r.startswith("Booked option") for r in chat.replies)
-    assert "for 4 people" in card(chat)
+    assert "(30 min, 4 people)" in card(chat)
 
 
 async def test_a_member_who_leaves_no_longer_holds_up_the_booking(
     group: tuple[Chat, CountingCalendar],
 ) -> None:
     chat, _ = group
-    await chat.say("/find 45m", sender="ana", group="team")
+    await chat.say("/find 45m auto", sender="ana", group="team")
     await chat.say("/vote 2 yes", sender="kim", group="team")
     await member_left(chat.services, "team", "sam")
     await chat.services.outbox.flush()
-    note = chat.replies[-1]
-    assert note.startswith("Sam left the group; the poll now counts 5 people. Booked option 2")
+    assert "Sam left the group; the poll now counts 5 people." in chat.replies
+    assert chat.replies[-1].startswith("Booked option 2 for everyone")
     assert "sam" not in await chat.store.group_members("team")
 
 
@@ -129,8 +168,8 @@ async def test_with_no_common_time_the_bot_offers_compromises(
     )
     await chat.say("/find 45m", sender="ana", group="team")
     text = card(chat)
-    assert text.startswith("No time suits every required calendar. Nearest compromises")
-    assert all("Ben" in line for line in text.splitlines() if line[:2] in ("1)", "2)", "3)"))
+    assert "No time suits everyone inside their working hours and calendars." in text
+    assert all("busy: Ben" in line for line in text.splitlines() if line[:2] in ("1)", "2)", "3)"))
 
 
 async def test_the_window_between_the_eu_and_us_clock_changes(

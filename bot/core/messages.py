@@ -71,6 +71,11 @@ class OutgoingMessage:
     category: str = "message"
     on_behalf_of: str | None = None
     parent_id: str | None = None
+    # A live card: `ref` names the sent message ("poll:<id>"); a later message with
+    # `edit_of` set to that name replaces it in place. The transport maps names to the chat
+    # service's message ids, since the id only exists once the message is sent.
+    ref: str | None = None
+    edit_of: str | None = None
 
     @property
     def text(self) -> str:
@@ -85,6 +90,8 @@ class OutgoingMessage:
             "data": dict(self.data),
             "on_behalf_of": self.on_behalf_of,
             "parent_id": self.parent_id,
+            "ref": self.ref,
+            "edit_of": self.edit_of,
         }
 
     @classmethod
@@ -100,6 +107,8 @@ class OutgoingMessage:
             data=raw["data"],
             on_behalf_of=raw.get("on_behalf_of"),
             parent_id=raw.get("parent_id"),
+            ref=raw.get("ref"),
+            edit_of=raw.get("edit_of"),
         )
 
 

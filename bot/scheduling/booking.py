@@ -66,6 +66,9 @@ class Slot:
     receiver: str  # where the invite goes: the booker (one-to-one) or the group
     receiver_type: ReceiverType
     attendee_emails: tuple[str, ...] = ()  # invited by the calendar provider (group meetings)
+    # The owner herself said yes to this time outside her working hours (a /find compromise
+    # she voted for). Only polls set it; /book and shares always keep to working hours.
+    owner_consented_outside_hours: bool = False
 
     @classmethod
     def for_share(
@@ -95,7 +98,10 @@ async def book(services: Services, slot: Slot) -> Booking:
                 slot.receiver,
             ),
             now,
-            BookerQuota(now - timedelta(days=1), BOOKINGS_PER_DAY),
+            # The quota protects an owner from other people's bookings, not from her own.
+            None
+            if slot.owner.uid == slot.booker.uid
+            else BookerQuota(now - timedelta(days=1), BOOKINGS_PER_DAY),
         )
     except SlotTaken:
         raise SlotGone(slot.owner) from None
@@ -176,13 +182,18 @@ def invite_card(services: Services, booking: Booking, owner: User, booker: User)
 def invite_for(
     services: Services, booking: Booking, owner: User, booker: User, *, cancelled: bool = False
 ) -> Invite:
+    if booking.conversation_type == "group":
+        # The title of a group meeting names the group and its people.
+        description = f"{booking.title}. Organised by {owner.name}, agreed in the group chat."
+    else:
+        description = f"{owner.name} and {booker.name}, booked in chat."
     return Invite(
         uid=booking.id,
         title=booking.title,
         start=booking.start,
         end=booking.end,
         timezone=owner.timezone,
-        description=f"{owner.name} and {booker.name}, booked in chat.",
+        description=description,
         created=booking.created_at,
         sequence=1 if cancelled else 0,
         cancelled=cancelled,
@@ -231,14 +242,26 @@ async def cancel(services: Services, booking: Booking, by: User) -> None:
             await services.calendar.delete_event(connection, booking.event_id)
         except CalendarError as problem:
             raise freebusy.calendar_problem(problem, owner.name) from problem
-    other = booker if by.uid == owner.uid else owner
-    when = both_zones(booking.start, booking.end, ZoneInfo(other.timezone), ZoneInfo(by.timezone))
-    notice = text_message(
-        other.uid,
-        "user",
-        f"{by.name} cancelled “{booking.title}” ({when}). "
-        f"Updated .ics: {ics_url(services, booking)}",
-    )
+    if booking.conversation_type == "group" and booking.conversation_id:
+        # A group meeting belongs to everyone in it: the whole group hears of the cancel.
+        when = both_zones(booking.start, booking.end, ZoneInfo("UTC"), ZoneInfo(by.timezone))
+        notice = text_message(
+            booking.conversation_id,
+            "group",
+            f"{by.name} cancelled “{booking.title}” ({when}). It is off everyone's calendar; "
+            f"updated .ics: {ics_url(services, booking)}",
+        )
+    else:
+        other = booker if by.uid == owner.uid else owner
+        when = both_zones(
+            booking.start, booking.end, ZoneInfo(other.timezone), ZoneInfo(by.timezone)
+        )
+        notice = text_message(
+            other.uid,
+            "user",
+            f"{by.name} cancelled “{booking.title}” ({when}). "
+            f"Updated .ics: {ics_url(services, booking)}",
+        )
     if not await services.store.cancel_booking(
         booking.id, [(f"cancel:{booking.id}", notice.to_json())], services.clock.now()
     ):
@@ -267,7 +290,8 @@ async def _checked(services: Services, slot: Slot, now: datetime) -> Connection:
     windows = working_windows(
         slot.owner.working_hours, ZoneInfo(slot.owner.timezone), slot.start, slot.end
     )
-    if merge(windows) != [(utc(slot.start), utc(slot.end))]:
+    own_choice = slot.owner_consented_outside_hours and slot.owner.uid == slot.booker.uid
+    if not own_choice and merge(windows) != [(utc(slot.start), utc(slot.end))]:
         raise UserError(
             f"That's outside {slot.owner.name}'s working hours. Pick a time on a "
             "working day between their hours (see the shared card)."

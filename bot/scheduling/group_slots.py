@@ -104,23 +104,32 @@ def candidates(
 
 
 def shortlist(
-    found: Sequence[Candidate], members: Sequence[Member], size: int = SHORTLIST
+    found: Sequence[Candidate],
+    members: Sequence[Member],
+    organizer: str | None = None,
+    size: int = SHORTLIST,
 ) -> tuple[list[Candidate], bool]:
-    """The best `size` slots, and whether they suit every required member's calendar.
+    """The best `size` slots, and whether they suit every required member.
 
-    Slots where a required member is busy are only offered as compromises, fewest conflicts
-    first, when no slot suits everyone."""
+    Suiting means free in their calendar and inside their working hours. Slots the organizer's
+    calendar is busy for are never offered (the booking would refuse them). When nothing suits
+    everyone, compromises come fewest-conflicts first, then fairest across zones (the least
+    time anyone spends outside their hours), then earliest."""
     required = {m.uid for m in members if m.required}
-    fitting = [c for c in found if not c.blocked_for(required)]
-    pool = fitting or sorted(found, key=lambda c: len(c.blocked_for(required)))
+    bookable = [c for c in found if organizer is None or organizer not in c.busy]
+
+    def misfits(c: Candidate) -> tuple[int, int]:
+        return len(c.blocked_for(required)), sum(1 for uid in c.outside if uid in required)
+
+    fitting = [c for c in bookable if misfits(c) == (0, 0)]
+    pool = fitting or sorted(bookable, key=misfits)
     if not fitting and pool:
-        fewest = len(pool[0].blocked_for(required))
-        pool = [c for c in pool if len(c.blocked_for(required)) == fewest]
+        fewest = misfits(pool[0])
+        pool = [c for c in pool if misfits(c) == fewest]
 
     def rank(c: Candidate) -> tuple[int, int, int, int, datetime]:
-        outside_required = sum(1 for uid in c.outside if uid in required)
         optional_busy = len(c.busy) - len(c.blocked_for(required))
-        return (outside_required, len(c.outside), c.strain, optional_busy, c.start)
+        return (*misfits(c), c.strain, optional_busy + len(c.outside), c.start)
 
     chosen: list[Candidate] = []
     per_day: dict[str, int] = {}
@@ -135,6 +144,34 @@ def shortlist(
         if len(chosen) == size:
             break
     return sorted(chosen, key=lambda c: c.start), bool(fitting)
+
+
+def stretch(
+    hours: WorkingHours, zone: ZoneInfo, start: datetime, end: datetime
+) -> tuple[str, str] | None:
+    """How a slot falls outside someone's working hours, on their own clock: ("07:00",
+    "2h early"); None when it is inside them."""
+    windows = _Index(
+        working_windows(hours, zone, start - timedelta(days=1), end + timedelta(days=1))
+    )
+    if windows.inside(utc(start), utc(end)):
+        return None
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.isoweekday() not in hours.weekdays:
+        return f"{local_start:%a %H:%M}", "a day off"
+    day_start = local_start.hour * 60 + local_start.minute
+    early = hours.start_minute - day_start
+    if early > 0:
+        return f"{local_start:%H:%M}", f"{_span(early)} early"
+    late = int((local_end - local_start).total_seconds() // 60) + day_start - hours.end_minute
+    return f"until {local_end:%H:%M}", f"{_span(max(late, 0))} late"
+
+
+def _span(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours}h{rest:02d}" if rest else f"{hours}h"
 
 
 def _ceil(moment: datetime) -> datetime:

@@ -1,23 +1,26 @@
-"""Group polls from /find: tallies, the booking rule, and members who leave.
+"""Group polls from /find: where each option stands, the consent rule that books, and leavers.
 
-A slot is booked as soon as every required member is free in their calendar or has voted
-yes / if need be, and no required member has said no. The earliest such slot wins.
+An option is booked only with consent: every required member has said yes (or if need be).
+The organizer proposed the options, so she counts as a yes for those inside her working hours
+where her calendar is free; outside her hours only her own yes counts. With `/find ... auto`, a
+required member who has not answered counts as a yes when their calendar is free and the
+option is inside their working hours. A compromise (outside someone's hours) is never booked
+without the yes of each person it is a compromise for. Any required "no" blocks an option.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.context import Services
-from bot.core.messages import text_message
 from bot.errors import UserError
 from bot.scheduling import booking, freebusy
 from bot.scheduling.availability import utc
-from bot.scheduling.cards import slot_label
-from storage.records import Connection, Poll, User
+from bot.scheduling.group_slots import stretch
+from storage.records import Booking, Connection, Poll, User, WorkingHours
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +32,52 @@ Busy = dict[str, tuple[tuple[datetime, datetime], ...] | None]
 
 
 @dataclass(frozen=True, slots=True)
+class Person:
+    uid: str
+    name: str
+    zone: ZoneInfo
+    hours: WorkingHours
+
+
+@dataclass(frozen=True, slots=True)
 class SlotState:
+    """One option of a poll as it stands: every member is in exactly one of the first five."""
+
     index: int
     start: datetime
     end: datetime
-    free: tuple[str, ...]  # calendar free, or voted yes / if need be
-    unknown: tuple[str, ...]  # no calendar and no vote yet
-    against: tuple[str, ...]  # busy without a yes, or voted no
+    yes: tuple[str, ...]  # voted yes or if need be
+    no: tuple[str, ...]  # voted no
+    free: tuple[str, ...]  # silent; calendar free (inside or outside hours, see `outside`)
+    busy: tuple[str, ...]  # silent; calendar busy
+    unknown: tuple[str, ...]  # silent; no calendar to ask
+    # uid -> (their local clock, how far outside their hours): it is a compromise for them
+    outside: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def bookable(self, required: set[str]) -> bool:
-        return not any(uid in required for uid in (*self.unknown, *self.against))
+    def missing(self, poll: Poll) -> list[str]:
+        """Required members whose consent this option still lacks (the consent rule)."""
+        lacking = []
+        for uid, needed in poll.members.items():
+            if not needed or uid in self.yes:
+                continue
+            silent_ok = uid in self.free and uid not in self.outside
+            if uid == poll.organizer_uid and silent_ok:
+                continue  # she proposed it, and it is inside her hours
+            if poll.auto and silent_ok:
+                continue
+            lacking.append(uid)
+        return lacking
+
+    def blocked(self, poll: Poll) -> bool:
+        return any(poll.members.get(uid) for uid in self.no)
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A poll booked: the option and the booking."""
+
+    state: SlotState
+    booking: Booking
 
 
 async def connections_of(services: Services, uids: list[str]) -> dict[str, Connection]:
@@ -64,57 +103,70 @@ async def poll_busy(services: Services, poll: Poll) -> Busy:
     return await busy_of(services, connections, start, end)
 
 
-def states(poll: Poll, busy: Busy) -> list[SlotState]:
-    members = list(poll.members)
-    result = []
-    for index, (s, e) in enumerate(poll.slots):
-        free, unknown, against = [], [], []
-        for uid in members:
-            vote = poll.votes.get((index, uid))
-            calendar = busy.get(uid)
-            conflict = calendar is not None and any(
-                utc(b) < utc(e) and utc(s) < utc(f) for b, f in calendar
-            )
-            if vote == "no":
-                against.append(uid)
-            elif vote in ("yes", "maybe") or (calendar is not None and not conflict):
-                free.append(uid)
-            elif calendar is None:
-                unknown.append(uid)
-            else:
-                against.append(uid)
-        result.append(SlotState(index, s, e, tuple(free), tuple(unknown), tuple(against)))
-    return result
-
-
-async def names(services: Services, uids: tuple[str, ...] | list[str]) -> list[str]:
-    found = []
+async def people(services: Services, uids: list[str]) -> dict[str, Person]:
+    found = {}
     for uid in uids:
         user = await services.store.get_user(uid)
-        found.append(user.name if user else uid)
+        if user is not None:
+            found[uid] = Person(uid, user.name, ZoneInfo(user.timezone), user.working_hours)
+        else:  # someone we no longer know: shown by uid, held to default hours
+            found[uid] = Person(uid, uid, ZoneInfo("UTC"), WorkingHours())
     return found
 
 
-async def tally_lines(services: Services, poll: Poll, busy: Busy, zone: ZoneInfo) -> list[str]:
-    lines = []
-    for state in states(poll, busy):
-        parts = [f"{len(state.free)}/{len(poll.members)} free"]
-        if state.unknown:
-            parts.append(", ".join(await names(services, state.unknown)) + " unknown")
-        if state.against:
-            parts.append(", ".join(await names(services, state.against)) + " can't")
-        lines.append(
-            f"{state.index + 1}) {slot_label(state.start, state.end, zone)} "
-            f"{state.start.astimezone(zone):%Z} — {' · '.join(parts)}"
+def states(poll: Poll, busy: Busy, who: dict[str, Person]) -> list[SlotState]:
+    result = []
+    for index, (s, e) in enumerate(poll.slots):
+        sorts: dict[str, list[str]] = {"yes": [], "no": [], "free": [], "busy": [], "unknown": []}
+        outside: dict[str, tuple[str, str]] = {}
+        for uid in poll.members:
+            person = who[uid]
+            if (how := stretch(person.hours, person.zone, s, e)) is not None:
+                outside[uid] = how
+            vote = poll.votes.get((index, uid))
+            calendar = busy.get(uid)
+            if vote in ("yes", "maybe"):
+                sorts["yes"].append(uid)
+            elif vote == "no":
+                sorts["no"].append(uid)
+            elif calendar is None:
+                sorts["unknown"].append(uid)
+            elif any(utc(b) < utc(e) and utc(s) < utc(f) for b, f in calendar):
+                sorts["busy"].append(uid)
+            else:
+                sorts["free"].append(uid)
+        result.append(
+            SlotState(
+                index,
+                s,
+                e,
+                tuple(sorts["yes"]),
+                tuple(sorts["no"]),
+                tuple(sorts["free"]),
+                tuple(sorts["busy"]),
+                tuple(sorts["unknown"]),
+                outside,
+            )
         )
-    return lines
+    return result
 
 
-async def settle(services: Services, poll: Poll, busy: Busy) -> str | None:
-    """Book the first slot the rule allows; returns what to tell the group, or None."""
-    required = {uid for uid, needed in poll.members.items() if needed}
-    for state in states(poll, busy):
-        if not state.bookable(required):
+def outcome(poll: Poll, found: list[SlotState]) -> tuple[str, SlotState | None]:
+    """A coarse summary of where the poll stands ("lead:2"), and the leading option. The group
+    hears a short message only when this changes, however many votes arrive."""
+    open_ = [s for s in found if not s.blocked(poll)]
+    if not open_:
+        return "blocked", None
+    lead = min(open_, key=lambda s: (len(s.missing(poll)), -len(s.yes), s.start))
+    return f"lead:{lead.index}", lead
+
+
+async def settle(services: Services, poll: Poll, busy: Busy) -> Settled | str | None:
+    """Book the first option the consent rule allows. Returns the booking, a sentence saying
+    why the agreed option could not be booked, or None when no option has consent yet."""
+    who = await people(services, list(poll.members))
+    for state in states(poll, busy, who):
+        if state.blocked(poll) or state.missing(poll):
             continue
         if not await services.store.transition_poll(poll.id, "open", "booking"):
             return None  # another vote is booking it right now
@@ -122,6 +174,7 @@ async def settle(services: Services, poll: Poll, busy: Busy) -> str | None:
         if organizer is None:
             await services.store.transition_poll(poll.id, "booking", "open")
             return "I can't book this poll: I no longer know who organised it."
+        outside_ok = organizer.uid in state.outside and organizer.uid in state.yes
         try:
             booked = await booking.book(
                 services,
@@ -135,19 +188,18 @@ async def settle(services: Services, poll: Poll, busy: Busy) -> str | None:
                     poll.guid,
                     "group",
                     await _emails(services, list(poll.members), organizer),
+                    owner_consented_outside_hours=outside_ok,
                 ),
             )
         except UserError as problem:
             await services.store.transition_poll(poll.id, "booking", "open")
-            return f"I couldn't book option {state.index + 1}: {problem.text}"
+            n = state.index + 1
+            return f"Everyone agreed on option {n}, but I couldn't book it: {problem.text}"
         await services.store.transition_poll(poll.id, "booking", "booked", booked.id)
-        who = ", ".join(await names(services, state.free))
-        return (
-            f"Booked option {state.index + 1} for the group in {organizer.name}'s calendar: "
-            f"{slot_label(booked.start, booked.end, ZoneInfo(organizer.timezone))} "
-            f"{booked.start.astimezone(ZoneInfo(organizer.timezone)):%Z}. Free: {who}. "
-            "The invite follows."
+        await services.store.add_attendees(
+            booked.id, [uid for uid in poll.members if uid not in state.no]
         )
+        return Settled(state, booked)
     return None
 
 
@@ -159,22 +211,3 @@ async def _emails(services: Services, uids: list[str], organizer: User) -> tuple
         if uid != organizer.uid and email:
             emails.append(email)
     return tuple(emails)
-
-
-async def member_left(services: Services, guid: str, uid: str) -> None:
-    """A member left (or was removed from) the group: forget them, and re-check open polls."""
-    await services.store.remove_group_member(guid, uid)
-    for poll in await services.store.open_polls(guid):
-        if uid not in poll.members or uid == poll.organizer_uid:
-            continue
-        members = {m: needed for m, needed in poll.members.items() if m != uid}
-        await services.store.set_poll_members(poll.id, members)
-        refreshed = await services.store.get_poll(poll.id)
-        if refreshed is None:
-            continue
-        [who] = await names(services, [uid])
-        note = await settle(services, refreshed, await poll_busy(services, refreshed))
-        text = f"{who} left the group; the poll now counts {len(members)} people."
-        await services.outbox.post(
-            f"left:{poll.id}:{uid}", text_message(guid, "group", f"{text} {note}" if note else text)
-        )
