@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -63,7 +64,8 @@ def build_services(
     if not config.security.secret_key:
         raise ConfigError("[security] secret_key is empty; it signs booking links")
     metrics = Metrics()
-    outbox = Outbox(store, transport, clock, metrics)
+    give_up = timedelta(seconds=config.cometchat.give_up_after)
+    outbox = Outbox(store, transport, clock, metrics, give_up_after=give_up)
     links = LinkSigner(config.security.secret_key)
     vault = TokenVault(config.security.token_keys) if config.security.token_keys else None
     services = Services(

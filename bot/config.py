@@ -56,6 +56,8 @@ class CometChatConfig:
     send_per_minute: int = 30
     # Web origins whose browsers may POST scheduler clicks and fetch busy .ics (CORS).
     client_origins: tuple[str, ...] = ()
+    # Seconds the outbox keeps retrying a message through transient failures before parking it.
+    give_up_after: int = 24 * 3600
 
     def base_url(self) -> str:
         """The REST v3 base, derived from app id and region unless set (tests point it local)."""

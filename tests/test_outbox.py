@@ -4,7 +4,9 @@ import asyncio
 import contextlib
 
 from bot.core.messages import OutgoingMessage, text_message
-from bot.core.outbox import LEASE, MAX_ATTEMPTS, PARALLEL_CONVERSATIONS, DeliveryError, Outbox
+from datetime import timedelta
+
+from bot.core.outbox import LEASE, PARALLEL_CONVERSATIONS, DeliveryError, Outbox
 from storage import SqlStore
 from tests.fakes import FrozenClock, RecordingTransport
 
@@ -29,22 +31,82 @@ async def test_failed_delivery_is_retried_until_it_gets_through(
     assert await store.pending_count() == 0
 
 
-async def test_permanent_failures_and_exhausted_retries_are_marked_dead(
+def refused(status: int, permanent: bool = False) -> DeliveryError:
+    """What the CometChat client raises for an HTTP status (it sets `status`)."""
+    problem = DeliveryError(f"{status} from chat service", permanent=permanent)
+    problem.status = status
+    return problem
+
+
+async def test_refusals_are_parked_with_the_reason_and_retries_outlast_an_outage(
     store: SqlStore, clock: FrozenClock
 ) -> None:
     transport = RecordingTransport()
-    transport.failures = [DeliveryError("404 no such user", permanent=True)]
-    outbox = Outbox(store, transport, clock)
+    transport.failures = [refused(404, permanent=True)]
+    outbox = Outbox(store, transport, clock, give_up_after=timedelta(hours=24))
     await outbox.post("a", text_message("ghost", "user", "hi"))
     await outbox.flush()
-    assert await store.pending_count() == 0
-    transport.failures = [DeliveryError("500")] * MAX_ATTEMPTS
+    [parked] = await store.parked_messages()
+    assert (parked.dedup_key, parked.last_error) == ("a", "404 from chat service")
+    # Twelve hours of 503s: far past the old ten attempts, and still not given up.
+    transport.failures = [refused(503)] * 200
     await outbox.post("b", text_message("bob", "user", "hi"))
-    for _ in range(MAX_ATTEMPTS + 2):
+    start = clock.now()
+    while clock.now() < start + timedelta(hours=12):
         await outbox.flush()
-        clock.advance(seconds=400)
-    assert transport.sent == []
-    assert transport.attempts == 1 + MAX_ATTEMPTS
+        clock.advance(seconds=301)
+    assert transport.attempts > 100
+    assert [m.dedup_key for m in await store.parked_messages()] == ["a"]
+    transport.failures = []
+    clock.advance(seconds=301)
+    assert await outbox.flush() == 1
+    assert [m.text for m in transport.sent] == ["hi"]
+
+
+async def test_a_message_failing_past_give_up_after_is_parked_and_can_be_retried(
+    store: SqlStore, clock: FrozenClock
+) -> None:
+    transport = RecordingTransport()
+    transport.failures = [refused(500)] * 1000
+    outbox = Outbox(store, transport, clock, give_up_after=timedelta(hours=1))
+    await outbox.post("b", text_message("bob", "user", "hi"))
+    for _ in range(100):
+        await outbox.flush()
+        clock.advance(seconds=301)
+    assert [m.dedup_key for m in await store.parked_messages()] == ["b"]
+    attempts = transport.attempts
+    await outbox.flush()
+    assert transport.attempts == attempts, "a parked row is not tried again on its own"
+    transport.failures = []
+    assert await store.retry_parked(None, clock.now()) == 1
+    assert await outbox.flush() == 1
+    assert await store.parked_messages() == []
+
+
+async def test_refused_credentials_pause_everything_and_park_nothing(
+    store: SqlStore, clock: FrozenClock
+) -> None:
+    transport = RecordingTransport()
+    transport.failures = [refused(401, permanent=True)] * 30
+    outbox = Outbox(store, transport, clock)
+    for n in range(5):
+        await outbox.post(f"m{n}", text_message(f"user{n}", "user", f"hi {n}"))
+    await outbox.flush()
+    assert outbox.paused is not None
+    tried = transport.attempts
+    await outbox.flush()
+    assert transport.attempts == tried, "paused: nothing is sent before the probe is due"
+    for _ in range(10):  # the key stays wrong for a while: one probe per wait
+        clock.advance(seconds=301)
+        await outbox.flush()
+    assert transport.attempts == tried + 10
+    assert await store.parked_messages() == []
+    transport.failures = []
+    clock.advance(seconds=301)
+    await outbox.flush()  # the probe gets through; sending resumes for everyone
+    assert outbox.paused is None
+    await outbox.flush()
+    assert sorted(m.text for m in transport.sent) == [f"hi {n}" for n in range(5)]
     assert await store.pending_count() == 0
 
 

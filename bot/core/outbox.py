@@ -1,5 +1,10 @@
 """Every outgoing message is written to the store first and delivered by a relay, so a crash or
 a chat-service outage delays messages instead of losing them. Keys make re-posting idempotent.
+
+A message we owe is never dropped: transient failures retry with capped backoff for
+`give_up_after`, then the row is parked (kept, listed and re-driven by `calbot outbox`); a refusal
+of one message (400, 404) parks it with the reason; a refusal of our credentials (401, 403) is
+nobody's message's fault, so sending pauses for everyone until a probe gets through.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10
 # A claimed row returns to the pool after this, should its sender die while sending.
 LEASE = timedelta(seconds=60)
 BACKOFF_CAP_SECONDS = 300.0
+GIVE_UP_AFTER = timedelta(hours=24)
+# While our credentials are refused, one row probes this often (doubling up to the cap).
+PROBE_FIRST_SECONDS = 5.0
+AUTH_STATUSES = (401, 403)
 # Conversations served at once by one relay pass; each conversation's messages stay in order.
 PARALLEL_CONVERSATIONS = 16
 
@@ -42,13 +50,30 @@ class DeliveryError(Exception):
         super().__init__(reason)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.status: int | None = None  # the chat service's HTTP status, when it answered
+
+
+class Paused:
+    """Why sending is paused (credentials refused) and when the next probe may go."""
+
+    def __init__(self, reason: str, probe_at: datetime) -> None:
+        self.reason = reason
+        self.probe_at = probe_at
+        self.probes = 0
 
 
 class Outbox:
     def __init__(
-        self, store: Store, transport: Transport, clock: Clock, metrics: Metrics | None = None
+        self,
+        store: Store,
+        transport: Transport,
+        clock: Clock,
+        metrics: Metrics | None = None,
+        give_up_after: timedelta = GIVE_UP_AFTER,
     ) -> None:
         self._metrics = metrics or Metrics()
+        self._give_up_after = give_up_after
+        self.paused: Paused | None = None
         self._store = store
         self._transport = transport
         self._clock = clock
@@ -74,6 +99,10 @@ class Outbox:
     async def flush(self, limit: int = 100) -> int:
         """Try every message that is due now; returns how many were delivered."""
         async with self._flushing:
+            if self.paused is not None:
+                if self._clock.now() < self.paused.probe_at:
+                    return 0
+                limit = 1  # one row probes whether the credentials work again
             conversations: dict[tuple[str, str], list[tuple[OutboxItem, OutgoingMessage]]] = {}
             for item in await self._store.claim_due(self._clock.now(), limit, LEASE):
                 message = OutgoingMessage.from_json(item.payload)
@@ -102,30 +131,64 @@ class Outbox:
                         await self._store.release(unsent.id, self._clock.now())
                     raise
                 except DeliveryError as problem:
-                    retry_at = self._retry_at(item.attempts, problem)
-                    self._metrics.inc(
-                        "calbot_outbox_failed_total", permanent=str(retry_at is None).lower()
-                    )
-                    await self._store.mark_failed(item.id, retry_at, str(problem))
-                    log.warning("delivery of %s failed: %s", item.dedup_key, problem)
-                    if retry_at is not None:
-                        for later, _ in queue[position + 1 :]:
-                            await self._store.release(later.id, retry_at)
-                        break
-                    continue
+                    retry_at = await self._failed(item, problem)
+                    for later, _ in queue[position + 1 :]:
+                        await self._store.release(later.id, retry_at)
+                    break
+                self._resumed()
                 await self._store.mark_delivered(item.id, self._clock.now())
                 self._metrics.inc("calbot_outbox_sent_total")
                 delivered += 1
         return delivered
 
-    def _retry_at(self, attempts: int, problem: DeliveryError) -> datetime | None:
-        """None gives up (the row is marked dead); otherwise full-jitter backoff or Retry-After."""
-        if problem.permanent or attempts + 1 >= MAX_ATTEMPTS:
-            return None
-        delay = random.uniform(0, min(BACKOFF_CAP_SECONDS, 2.0 ** (attempts + 1)))
+    async def _failed(self, item: OutboxItem, problem: DeliveryError) -> datetime:
+        """Record a failed send; returns when the conversation's later rows may go."""
+        now = self._clock.now()
+        if problem.status in AUTH_STATUSES:
+            # Not this message's fault: hand it back uncounted and pause everyone's sending.
+            self._pause(str(problem))
+            assert self.paused is not None
+            await self._store.release(item.id, self.paused.probe_at)
+            return self.paused.probe_at
+        self._resumed()  # the service answered about this message, so our key works
+        if problem.permanent:
+            self._metrics.inc("calbot_outbox_parked_total", reason="refused")
+            await self._store.mark_failed(item.id, None, str(problem))
+            log.error("chat service refused %s; parked: %s", item.dedup_key, problem)
+            return now
+        delay = random.uniform(0, min(BACKOFF_CAP_SECONDS, 2.0 ** (item.attempts + 1)))
         if problem.retry_after is not None:
             delay = max(delay, problem.retry_after)
-        return self._clock.now() + timedelta(seconds=delay)
+        retry_at = now + timedelta(seconds=delay)
+        parked = await self._store.mark_failed(
+            item.id, retry_at, str(problem), park_if_created_before=now - self._give_up_after
+        )
+        self._metrics.inc("calbot_outbox_failed_total", permanent=str(parked).lower())
+        if parked:
+            self._metrics.inc("calbot_outbox_parked_total", reason="gave_up")
+            log.error("gave up on %s after %s; parked: %s", item.dedup_key,
+                      self._give_up_after, problem)  # fmt: skip
+        else:
+            log.warning("delivery of %s failed: %s", item.dedup_key, problem)
+        return retry_at
+
+    def _pause(self, reason: str) -> None:
+        now = self._clock.now()
+        if self.paused is None:
+            # Once, loudly: every message waits until the key works again.
+            log.error("the chat service refuses our credentials (%s); sending is paused "
+                      "until a probe succeeds", reason)  # fmt: skip
+            self.paused = Paused(reason, now)
+            self._metrics.inc("calbot_outbox_paused_total")
+        self.paused.probes += 1
+        wait = min(BACKOFF_CAP_SECONDS, PROBE_FIRST_SECONDS * 2.0 ** (self.paused.probes - 1))
+        self.paused.probe_at = now + timedelta(seconds=wait)
+
+    def _resumed(self) -> None:
+        if self.paused is not None:
+            log.warning("the chat service accepts our credentials again; sending resumes")
+            self.paused = None
+            self._wake.set()
 
     async def run(self, poll_seconds: float = 1.0) -> None:
         """The relay loop; runs until stopped or cancelled."""
