@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.config import CometChatConfig, Config
-from bot.core.messages import text_message
+from bot.core.messages import OutgoingMessage, text_message
 from bot.core.outbox import Outbox
 from bot.core.throttle import RateLimit
 from bot.transports.cometchat import CometChatClient
@@ -293,3 +293,44 @@ async def test_slow_failing_and_dropped_sends_are_retried_until_each_arrives_onc
     assert [r.body["data"]["text"] for r in world.fake.received] == ["hello"]
     assert world.fake.script == []  # all four faults were met on the way
     assert await world.site.runtime.services.store.pending_count() == 0
+
+
+async def test_a_membership_event_naming_several_people_records_all_of_them(world: World) -> None:
+    added = {
+        "trigger": "group_member_added",
+        "appId": "app1",
+        "region": "eu",
+        "webhook": "calbot-hook",
+        "data": {
+            "group": {"guid": "team", "name": "Team"},
+            "members": {
+                "alice": {"uid": "alice", "name": "Alice"},
+                "bob": {"uid": "bob", "name": "Bob"},
+                "Carol": {"uid": "Carol", "name": "Carol"},
+            },
+            "by": {"uid": "alice"},
+        },
+    }
+    assert await world.post(added) == 200
+    store = world.site.runtime.services.store
+    assert sorted(await store.group_members("team")) == ["alice", "bob", "carol"]
+    kicked = {**added, "trigger": "group_member_kicked"}
+    kicked["data"] = {
+        **added["data"],
+        "members": {"bob": {"uid": "bob"}, "carol": {"uid": "carol"}},
+    }
+    assert await world.post(kicked) == 200
+    assert await store.group_members("team") == ["alice"]
+
+
+async def test_the_strict_fake_refuses_what_cometchat_refuses(world: World) -> None:
+    outbox = world.site.runtime.services.outbox
+    store = world.site.runtime.services.store
+    await outbox.post("ghost", text_message("ghost", "user", "hi"))
+    await outbox.flush()
+    [refused] = world.fake.refused
+    assert refused.body["receiver"] == "ghost" and await store.pending_count() == 0
+    huge = OutgoingMessage("alice", "user", "x", {"text": "x" * 11000}, category="custom")
+    await outbox.post("huge", huge)
+    await outbox.flush()
+    assert len(world.fake.refused) == 2 and world.fake.received == []

@@ -71,11 +71,11 @@ def fit_busy(busy: Sequence[Interval], limit: int) -> list[Interval]:
         return merged
     if limit <= 0:
         return []
-    gaps = sorted(utc(merged[i + 1][0]) - utc(merged[i][1]) for i in range(len(merged) - 1))
-    widest_closed = gaps[len(merged) - limit - 1]
+    gaps = sorted(range(len(merged) - 1), key=lambda i: utc(merged[i + 1][0]) - utc(merged[i][1]))
+    closed = set(gaps[: len(merged) - limit])  # exactly enough gaps to leave `limit` blocks
     fitted = [merged[0]]
-    for start, end in merged[1:]:
-        if utc(start) - utc(fitted[-1][1]) <= widest_closed:
+    for i, (start, end) in enumerate(merged[1:]):
+        if i in closed:
             fitted[-1] = (fitted[-1][0], end)
         else:
             fitted.append((start, end))

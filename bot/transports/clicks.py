@@ -24,6 +24,8 @@ from bot.core.messages import SchedulerPick
 from bot.core.runtime import RUNTIME
 from bot.transports.cometchat import PayloadError
 from bot.transports.scheduler import read_pick
+from bot.transports.webhook import checked, cleaned
+from storage import is_storage_fault
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -80,18 +82,25 @@ async def click(request: web.Request) -> web.Response:
     if len(raw) > MAX_BODY:
         return answer({"error": "body too large"}, 413)
     try:
-        body = json.loads(raw)
+        body = cleaned(json.loads(raw))
         if not isinstance(body, dict):
             raise PayloadError("body must be a JSON object")
         pick = read_pick(body)
-    except (ValueError, UnicodeDecodeError) as problem:
+        checked(pick)  # ids within the store's limits, as for webhooks
+    except (ValueError, UnicodeDecodeError, RecursionError) as problem:
         return answer({"error": f"That is not a scheduler click I can read ({problem})."}, 400)
     try:
         await authorize(request, pick, body.get("payload"))
     except Refused as problem:
         log.info("scheduler click refused: %s", problem)
         return answer({"error": str(problem)}, 403)
-    runtime.background.spawn(runtime.dispatcher.dispatch(pick), "scheduler-click")
+    try:
+        await runtime.accept(pick)  # the durable inbox, as for webhooks: no click is lost
+    except Exception as problem:
+        if not is_storage_fault(problem):
+            raise
+        log.warning("storage refused a scheduler click (%s); answering 503", problem)
+        return answer({"error": "Busy right now; please pick the time again in a moment."}, 503)
     return answer({"ok": True, "message": "Booking that time; the answer comes in the chat."}, 200)
 
 
