@@ -167,7 +167,7 @@ class CalDavCalendar:
             ) from None
         except CalendarError:
             raise
-        except Exception as problem:  # caldav and niquests raise many unrelated kinds
+        except Exception as problem:  # caldav and requests raise many unrelated kinds
             raise CalendarError(f"the CalDAV server is not answering ({problem!r})") from None
 
 

@@ -16,8 +16,9 @@ import icalendar
 from caldav.collection import Calendar
 from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
-from niquests.exceptions import ConnectionError as NetworkError
-from niquests.exceptions import Timeout
+from caldav.requests import HTTPBearerAuth
+from requests.exceptions import ConnectionError as NetworkError
+from requests.exceptions import Timeout
 
 Failure = Literal["wrong_url", "unreachable", "not_caldav", "wrong_password", "no_calendar"]
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
@@ -66,6 +67,10 @@ def _verify(url: str, username: str, password: str, timeout: float) -> CalDavAcc
             principal = dav.principal()  # type: ignore[no-untyped-call]
             calendars = principal.calendars()
         except dav_error.AuthorizationError:
+            if isinstance(dav.auth, HTTPBearerAuth):
+                # caldav falls back to a bearer token only when the server offers neither
+                # Basic nor Digest: an OAuth API, not a CalDAV server taking app passwords.
+                raise _not_caldav(host) from None
             raise CalDavProblem(
                 "wrong_password",
                 f"{host} did not accept that user name and password. Many providers (iCloud, "
@@ -77,16 +82,12 @@ def _verify(url: str, username: str, password: str, timeout: float) -> CalDavAcc
             ) from None
         except Exception:  # caldav raises many kinds (DAVError, NotImplementedError for an
             # unknown auth scheme, parse errors) when the other side is not a CalDAV server
-            raise CalDavProblem(
-                "not_caldav",
-                f"{host} answered, but not as a CalDAV server. Check the address: your "
-                "provider's help pages give the CalDAV one.",
-            ) from None
+            raise _not_caldav(host) from None
         for calendar in calendars:
             if _holds_events(calendar):
                 return CalDavAccount(
                     str(calendar.url),
-                    str(calendar.get_display_name() or "calendar"),
+                    str(calendar.name or "calendar"),  # the displayname calendars() read
                     calendar_zone(dav, str(calendar.url)),
                 )
     raise CalDavProblem(
@@ -96,10 +97,18 @@ def _verify(url: str, username: str, password: str, timeout: float) -> CalDavAcc
     )
 
 
+def _not_caldav(host: str | None) -> CalDavProblem:
+    return CalDavProblem(
+        "not_caldav",
+        f"{host} answered, but not as a CalDAV server. Check the address: your "
+        "provider's help pages give the CalDAV one.",
+    )
+
+
 def _holds_events(calendar: Calendar) -> bool:
     try:
         components = calendar.get_supported_components()
-        return "VEVENT" in components  # type: ignore[operator]  # sync client: a list
+        return "VEVENT" in components
     except (dav_error.DAVError, KeyError):
         return True  # the property is optional; assume a plain calendar
 
