@@ -176,6 +176,9 @@ class CometChatClient:
         self._session = aiohttp.ClientSession()  # built inside the running loop (app start-up)
         self._base = config.base_url()
         self._rate = rate or RateLimit(config.send_per_minute)
+        # Live cards by name ("poll:<id>") -> CometChat message id, for edits. In memory: after
+        # a restart an edit is posted as a fresh card instead.
+        self._sent_ids: dict[str, str] = {}
 
     async def close(self) -> None:
         await self._session.close()
@@ -188,6 +191,12 @@ class CometChatClient:
                 429, "LOCAL_RATE_LIMIT", f"{sender} is at 30 messages a minute", retry_after=wait
             )
         headers = {"apikey": self._config.api_key, "Accept": "application/json"}
+        sent_id = self._sent_ids.get(message.edit_of) if message.edit_of else None
+        if sent_id is not None:
+            await self.edit(sent_id, message, headers)
+            return
+        # An edit of a card this process never sent (e.g. sent before a restart) is posted
+        # as a new message: the group sees the current state either way.
         if message.parent_id:
             url = f"{self._base}/messages/{message.parent_id}/thread"
             headers["onBehalfOf"] = sender
@@ -201,10 +210,35 @@ class CometChatClient:
                 url, json=wire_body(message), headers=headers, timeout=self._timeout
             ) as response:
                 if response.status < 300:
+                    if message.ref or message.edit_of:
+                        self._remember(message.ref or message.edit_of, await response.json())
                     return
                 raise await _error(response)
         except (TimeoutError, aiohttp.ClientError) as problem:
             raise CometChatError(0, "NETWORK", repr(problem)) from None
+
+    async def edit(
+        self, message_id: str, message: OutgoingMessage, headers: dict[str, str]
+    ) -> None:
+        """PUT /messages/{id}: replace a sent message's data (a live card) in place."""
+        headers = {**headers, "onBehalfOf": message.on_behalf_of or self._config.bot_uid}
+        try:
+            async with self._session.put(
+                f"{self._base}/messages/{message_id}",
+                json={"data": dict(message.data)},
+                headers=headers,
+                timeout=self._timeout,
+            ) as response:
+                if response.status >= 300:
+                    raise await _error(response)
+        except (TimeoutError, aiohttp.ClientError) as problem:
+            raise CometChatError(0, "NETWORK", repr(problem)) from None
+
+    def _remember(self, ref: str | None, body: Any) -> None:
+        data = body.get("data") if isinstance(body, dict) else None
+        sent_id = data.get("id") if isinstance(data, dict) else None
+        if ref and sent_id is not None:
+            self._sent_ids[ref] = str(sent_id)
 
 
 async def _error(response: aiohttp.ClientResponse) -> CometChatError:

@@ -45,6 +45,7 @@ class Hub:
         self.sio = socketio.AsyncServer(async_mode="aiohttp")
         self.messages: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
+        self._refs: dict[str, str] = {}  # live card name ("poll:<id>") -> message id
         self.sio.on("connect", self._connect)
         self.sio.on("send", self._send)
         self.sio.on("bot_send", self._bot_send)
@@ -108,6 +109,10 @@ class Hub:
         except (KeyError, TypeError, ValueError):
             return {"error": "malformed message"}
         sender = out.on_behalf_of or self.bot_uid
+        if out.edit_of and out.edit_of in self._refs:
+            edited = await self.edit(self._refs[out.edit_of], dict(out.data))
+            if edited is not None:
+                return {"ok": True, "id": edited["id"]}
         message = await self.post(
             sender,
             out.receiver,
@@ -117,7 +122,27 @@ class Hub:
             dict(out.data),
             out.parent_id,
         )
+        if out.ref or out.edit_of:
+            self._refs[out.ref or out.edit_of or ""] = message["id"]
         return {"ok": True, "id": message["id"]}
+
+    async def edit(self, message_id: str, data: dict[str, Any]) -> dict[str, Any] | None:
+        """Replace a message's data in place (CometChat's PUT /messages/{id}) and tell everyone
+        who can see it with a `message_edited` event carrying the whole new message."""
+        for index, old in enumerate(self.messages):
+            if old["id"] == message_id:
+                message = {**old, "data": {**data, "entities": old["data"].get("entities", {})}}
+                message["editedAt"] = int(time.time())
+                self.messages[index] = message
+                rooms = (
+                    [f"group:{old['receiver']}"]
+                    if old["receiverType"] == "group"
+                    else sorted({f"user:{old['sender']}", f"user:{old['receiver']}"})
+                )
+                for room in [*rooms, "bot"]:
+                    await self.sio.emit("message_edited", message, to=room)
+                return message
+        return None
 
     async def post(
         self,
