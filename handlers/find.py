@@ -131,11 +131,12 @@ async def find(ctx: Context, request: FindRequest) -> None:
         now,
         auto=request.auto,
     )
-    who = await groups.people(ctx.services, list(poll.members))
+    # Everyone was just read from the store; a 50-person /find should not read them again.
+    who = {m.uid: groups.Person(m.uid, m.name, m.zone, m.hours) for m in members}
     found_states = groups.states(poll, busy, who)
     await ctx.store.set_poll_outcome(poll.id, groups.outcome(poll, found_states)[0])
     await ctx.send(poll_card(poll, found_states, who))
-    for message in await progress(ctx.services, poll.id, busy, card_is_current=True):
+    for message in await progress(ctx.services, poll.id, busy, who, card_is_current=True):
         await ctx.send(message)
 
 
@@ -157,16 +158,24 @@ async def _who_to_mention(ctx: Context, known: list[str]) -> str:
 
 
 async def progress(
-    services: Services, poll_id: str, busy: groups.Busy, *, card_is_current: bool = False
+    services: Services,
+    poll_id: str,
+    busy: groups.Busy,
+    who: dict[str, groups.Person] | None = None,
+    *,
+    card_is_current: bool = False,
 ) -> list[OutgoingMessage]:
     """After the poll changed: book if consent is complete, update the card in place, and at
     most one short message when the outcome changed (booked, a new leading option, blocked)."""
     poll = await services.store.get_poll(poll_id)
     if poll is None:
         return []
-    settled = await groups.settle(services, poll, busy)
-    refreshed = await services.store.get_poll(poll_id) or poll
-    who = await groups.people(services, list(refreshed.members))
+    if who is None:
+        who = await groups.people(services, list(poll.members))
+    settled = await groups.settle(services, poll, busy, who)
+    refreshed = poll
+    if settled is not None:  # booking moved the poll on: show its new status
+        refreshed = await services.store.get_poll(poll_id) or poll
     found = groups.states(refreshed, busy, who)
     if isinstance(settled, groups.Settled):
         n = settled.state.index + 1

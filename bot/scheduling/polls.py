@@ -161,10 +161,11 @@ def outcome(poll: Poll, found: list[SlotState]) -> tuple[str, SlotState | None]:
     return f"lead:{lead.index}", lead
 
 
-async def settle(services: Services, poll: Poll, busy: Busy) -> Settled | str | None:
+async def settle(
+    services: Services, poll: Poll, busy: Busy, who: dict[str, Person]
+) -> Settled | str | None:
     """Book the first option the consent rule allows. Returns the booking, a sentence saying
     why the agreed option could not be booked, or None when no option has consent yet."""
-    who = await people(services, list(poll.members))
     for state in states(poll, busy, who):
         if state.blocked(poll) or state.missing(poll):
             continue
