@@ -59,7 +59,9 @@ async def run(members: int, rounds: int, provider: str) -> tuple[list[float], li
                         (start.isoformat(), (start + timedelta(minutes=30)).isoformat())
                     )
                 sealed = vault.seal(uid, {"refresh_token": fake.issue_refresh_token(account.email)})
-                await store.save_connection(uid, "google", account.email, sealed)
+                # tests.chat routes every connection named "local" to the injected provider,
+                # here the Google client, so the Google path is really measured.
+                await store.save_connection(uid, "local", account.email, sealed)
         if provider == "google":
             server = TestServer(fake.app(), host="127.0.0.1")
             await server.start_server()
