@@ -1,7 +1,11 @@
 """A local server that speaks Google's OAuth and Calendar v3 HTTP, for the real client code.
 
 Accounts have a calendar (busy times, events, a zone). Free/busy of another account's calendar
-is visible to tokens of the same e-mail domain, like a Workspace domain. `fail(path, ...)` queues
+is visible to tokens of the same e-mail domain, like a Workspace domain, but never between
+consumer (gmail.com) accounts. Strict like the real API: every Calendar call is checked against
+the discovery document shipped in google-api-python-client (tests/google_discovery.py): the
+token must hold one of the method's scopes (else 403 insufficientPermissions, with `details`),
+query parameters and the JSON body must fit the method's schema (else 400). `fail(path, ...)` queues
 scripted answers (429, 403 rateLimitExceeded, 500, slow, invalid_grant); `calls` logs every
 request so tests can assert which endpoints were (never) used.
 """
@@ -20,7 +24,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.calendars.google_oauth import SCOPES
+from tests import google_discovery
 from tests.faults import stall_or_drop
+
+CONSUMER_DOMAINS = {"gmail.com", "googlemail.com"}
 
 
 @dataclass
@@ -46,6 +54,9 @@ class FakeGoogle:
         self.accounts: dict[str, Account] = {}
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> email
         self.access_tokens: dict[str, str] = {}  # access token -> email
+        self.scopes: dict[str, str] = {}  # refresh or access token -> its space-separated scopes
+        self.violations: list[str] = []  # every request the real API would have refused
+        self.queries: list[tuple[str, str, dict[str, str]]] = []  # method, path, query string
         self.codes: dict[str, dict[str, str]] = {}
         self.revoked: list[str] = []
         self.calls: list[tuple[str, str]] = []
@@ -57,9 +68,10 @@ class FakeGoogle:
         self.accounts[email] = Account(email, timezone)
         return self.accounts[email]
 
-    def issue_refresh_token(self, email: str) -> str:
+    def issue_refresh_token(self, email: str, scope: str = " ".join(SCOPES)) -> str:
         token = "1//rt-" + secrets.token_hex(8)
         self.refresh_tokens[token] = email
+        self.scopes[token] = scope
         return token
 
     def consent(self, email: str, query: dict[str, str]) -> str:
@@ -91,6 +103,7 @@ class FakeGoogle:
         app.router.add_get("/v1/userinfo", self._userinfo)
         app.router.add_post("/calendar/v3/freeBusy", self._free_busy)
         app.router.add_post("/calendar/v3/calendars/{cal}/events", self._insert)
+        app.router.add_get("/calendar/v3/calendars/{cal}/events", self._list_events)
         app.router.add_get("/calendar/v3/calendars/{cal}/events/{event}", self._get_event)
         app.router.add_delete("/calendar/v3/calendars/{cal}/events/{event}", self._delete)
         app.router.add_get("/calendar/v3/users/me/settings/{setting}", self._setting)
@@ -99,6 +112,7 @@ class FakeGoogle:
     @web.middleware
     async def _log_and_script(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.calls.append((request.method, request.path))
+        self.queries.append((request.method, request.path, dict(request.query)))
         if self.latency:
             await asyncio.sleep(self.latency)
         queued = self.script.get(request.path)
@@ -111,16 +125,56 @@ class FakeGoogle:
             await stall_or_drop(request, answer.delay, answer.drop)
             if answer.status:
                 return web.json_response(answer.body, status=answer.status)
+        if request.path.startswith("/calendar/"):
+            refusal = await self._refusal(request)
+            if refusal is not None:
+                self.violations.append(f"{request.method} {request.path}: {refusal.text}")
+                return refusal
         response: web.StreamResponse = await handler(request)
         return response
+
+    async def _refusal(self, request: web.Request) -> web.Response | None:
+        """What Google answers instead of running the call: wrong scope, parameter or body."""
+        method = google_discovery.method_for(request.method, request.path)
+        if method is None:
+            return web.json_response({"error": {"code": 404, "message": "Not Found"}}, status=404)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.access_tokens:
+            return None  # the handler answers 401 like Google does
+        granted = set(self.scopes.get(token, "").split())
+        if not granted & method.scopes:
+            return web.json_response(insufficient_scope(method.id), status=403)
+        problems = google_discovery.query_problems(method, dict(request.query))
+        if method.request is not None:
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+            problems += google_discovery.body_problems(method.request, body)
+        if problems:
+            return web.json_response(
+                {
+                    "error": {
+                        "code": 400,
+                        "message": "; ".join(problems),
+                        "errors": [
+                            {"domain": "global", "reason": "invalid", "message": problems[0]}
+                        ],
+                        "status": "INVALID_ARGUMENT",
+                    }
+                },
+                status=400,
+            )
+        return None
 
     def _owner(self, request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")
         return self.access_tokens.get(header.removeprefix("Bearer "))
 
-    def _access_token(self, email: str) -> str:
+    def _access_token(self, email: str, scope: str) -> str:
         token = "ya29." + secrets.token_hex(8)
         self.access_tokens[token] = email
+        self.scopes[token] = scope
         return token
 
     async def _token(self, request: web.Request) -> web.Response:
@@ -143,16 +197,18 @@ class FakeGoogle:
                 return web.json_response(
                     {"error": "invalid_grant", "error_description": "Bad code."}, status=400
                 )
+            scope = self.granted_scope or grant["scope"]
             return web.json_response(
                 {
-                    "access_token": self._access_token(grant["email"]),
+                    "access_token": self._access_token(grant["email"], scope),
                     "expires_in": 3599,
                     "token_type": "Bearer",
-                    "scope": self.granted_scope or grant["scope"],
-                    "refresh_token": self.issue_refresh_token(grant["email"]),
+                    "scope": scope,
+                    "refresh_token": self.issue_refresh_token(grant["email"], scope),
                 }
             )
-        email = self.refresh_tokens.get(str(form.get("refresh_token")))
+        refresh = str(form.get("refresh_token"))
+        email = self.refresh_tokens.get(refresh)
         if email is None:
             return web.json_response(
                 {
@@ -161,12 +217,13 @@ class FakeGoogle:
                 },
                 status=400,
             )
+        scope = self.scopes[refresh]  # a refresh answers with what was granted at consent
         return web.json_response(
             {
-                "access_token": self._access_token(email),
+                "access_token": self._access_token(email, scope),
                 "expires_in": 3599,
                 "token_type": "Bearer",
-                "scope": "openid",
+                "scope": scope,
             }
         )
 
@@ -206,7 +263,11 @@ class FakeGoogle:
         for item in body["items"]:
             wanted = email if item["id"] == "primary" else item["id"]
             account = self.accounts.get(wanted)
-            if account is None or wanted.split("@")[-1] != email.split("@")[-1]:
+            domain = wanted.split("@")[-1]
+            visible = wanted == email or (
+                domain == email.split("@")[-1] and domain not in CONSUMER_DOMAINS
+            )
+            if account is None or not visible:
                 calendars[item["id"]] = {
                     "busy": [],
                     "errors": [{"domain": "global", "reason": "notFound"}],
@@ -269,6 +330,23 @@ class FakeGoogle:
         account.events[event["id"]] = stored
         return web.json_response(stored)
 
+    async def _list_events(self, request: web.Request) -> web.Response:
+        email = self._owner(request)
+        if email is None:
+            return self._unauthorized()
+        answer: dict[str, Any] = {
+            "kind": "calendar#events",
+            "summary": email,
+            "timeZone": self.accounts[email].timezone,
+            "items": list(self.accounts[email].events.values())[
+                : int(request.query.get("maxResults", "250"))
+            ],
+        }
+        fields = request.query.get("fields")
+        if fields:  # a partial response: only the named top-level fields
+            answer = {k: v for k, v in answer.items() if k in fields.split(",")}
+        return web.json_response(answer)
+
     async def _get_event(self, request: web.Request) -> web.Response:
         email = self._owner(request)
         if email is None:
@@ -319,12 +397,50 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def rate_limited(status: int = 403) -> dict[str, Any]:
-    return {
+def rate_limited(status: int = 403, *, details: bool = False) -> dict[str, Any]:
+    """Google's rate-limit answer; with `details`, also the ErrorInfo that 403s carry today."""
+    body: dict[str, Any] = {
         "error": {
             "code": status,
             "message": "Rate Limit Exceeded",
             "errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded"}],
+        }
+    }
+    if details:
+        body["error"]["status"] = "PERMISSION_DENIED"
+        body["error"]["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "RATE_LIMIT_EXCEEDED",
+                "domain": "googleapis.com",
+                "metadata": {"service": "calendar-json.googleapis.com"},
+            }
+        ]
+    return body
+
+
+def insufficient_scope(method_id: str) -> dict[str, Any]:
+    """The real body of a 403 for a token without the method's scope (Analog#296, 2025)."""
+    return {
+        "error": {
+            "code": 403,
+            "message": "Request had insufficient authentication scopes.",
+            "errors": [
+                {
+                    "message": "Insufficient Permission",
+                    "domain": "global",
+                    "reason": "insufficientPermissions",
+                }
+            ],
+            "status": "PERMISSION_DENIED",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                    "domain": "googleapis.com",
+                    "metadata": {"service": "calendar-json.googleapis.com", "method": method_id},
+                }
+            ],
         }
     }
 

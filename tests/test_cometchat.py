@@ -296,7 +296,7 @@ async def test_slow_failing_and_dropped_sends_are_retried_until_each_arrives_onc
 
 
 async def test_a_membership_event_naming_several_people_records_all_of_them(world: World) -> None:
-    added = {
+    added: dict[str, Any] = {
         "trigger": "group_member_added",
         "appId": "app1",
         "region": "eu",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.calendars.google import BACKOFF_BASE, BACKOFF_CAP, MAX_ATTEMPTS
+from bot.calendars.google_oauth import SCOPES
 from bot.calendars.provider import CalendarError, EventDraft
 from storage import SqlStore
 from tests.fake_google import rate_limited
@@ -160,7 +161,68 @@ async def test_only_free_busy_and_event_endpoints_are_ever_used(
         ("POST", "/calendar/v3/calendars/primary/events"),
         ("GET", f"/calendar/v3/calendars/primary/events/{draft.event_id}"),
         ("DELETE", f"/calendar/v3/calendars/primary/events/{draft.event_id}"),
-        ("GET", "/calendar/v3/users/me/settings/timezone"),
+        ("GET", "/calendar/v3/calendars/primary/events"),
     }
-    assert set(world.fake.calls) <= allowed
-    assert ("GET", "/calendar/v3/calendars/primary/events") not in world.fake.calls  # no listing
+    assert set(world.fake.calls) <= allowed and world.fake.violations == []
+    # The one listing asks for the calendar's zone only, never for events.
+    listings = [q for m, p, q in world.fake.queries if p.endswith("/primary/events") and m == "GET"]
+    assert listings == [{"maxResults": "1", "fields": "timeZone", "alt": "json"}]
+
+
+async def test_a_403_rate_limit_with_details_is_retried(
+    world: GoogleWorld, store: SqlStore
+) -> None:
+    ana = await world.connect(store, "ana", "ana@example.com", "Europe/Berlin")
+    world.fake.fail(FREEBUSY, 403, rate_limited(403, details=True))
+    result = await world.provider.free_busy([ana], T0, T0 + timedelta(days=1))
+    assert result["ana"].error is None and count(world, FREEBUSY) == 2
+
+
+async def test_inserts_fit_the_discovery_schema_and_notify_only_attendees(
+    world: GoogleWorld, store: SqlStore
+) -> None:
+    ana = await world.connect(store, "ana", "ana@example.com", "Europe/Berlin")
+    alone = EventDraft("a0123456789", "Focus", T0, T0 + timedelta(minutes=30), "Europe/Berlin")
+    met = EventDraft(
+        "b0123456789",
+        "Sync",
+        T0 + timedelta(hours=1),
+        T0 + timedelta(hours=2),
+        "Europe/Berlin",
+        attendee_emails=("bo@example.com",),
+    )
+    await world.provider.create_event(ana, alone)
+    await world.provider.create_event(ana, met)
+    inserts = [q for m, p, q in world.fake.queries if m == "POST" and p.endswith("/events")]
+    assert [q.get("sendUpdates") for q in inserts] == [None, "all"]  # no "none": nothing is sent, nobody to tell
+    events = world.fake.accounts["ana@example.com"].events
+    assert events["b0123456789"]["attendees"] == [{"email": "bo@example.com"}]
+    assert world.fake.violations == []
+
+
+async def test_a_token_without_the_scope_is_refused_like_google_does(
+    world: GoogleWorld, store: SqlStore
+) -> None:
+    world.fake.add_account("ana@example.com")
+    token = world.fake.issue_refresh_token("ana@example.com", "openid " + SCOPES[2])
+    sealed = world.vault.seal("ana", {"refresh_token": token})
+    await store.ensure_user("ana", "Ana", "Europe/Berlin")
+    ana = await store.save_connection("ana", "google", "ana@example.com", sealed)
+    draft = EventDraft("c0123456789", "Sync", T0, T0 + timedelta(minutes=30), "Europe/Berlin")
+    with pytest.raises(CalendarError):
+        await world.provider.create_event(ana, draft)
+    assert world.fake.violations and "insufficient" in world.fake.violations[0].lower()
+    assert (await world.provider.free_busy([ana], T0, T0 + timedelta(days=1)))["ana"].error is None
+
+
+async def test_consumer_accounts_do_not_see_each_others_free_busy(
+    world: GoogleWorld, store: SqlStore
+) -> None:
+    ana = await world.connect(store, "ana", "ana@gmail.com", "Europe/Berlin")
+    bo = await world.connect(store, "bo", "bo@gmail.com", "Europe/Berlin")
+    world.fake.accounts["bo@gmail.com"].busy.append(
+        ("2026-12-01T14:00:00Z", "2026-12-01T15:00:00Z")
+    )
+    result = await world.provider.free_busy([ana, bo], T0, T0 + timedelta(days=1))
+    assert result["bo"].busy == ((T0, T0 + timedelta(hours=1)),)  # read with bo's own token
+    assert count(world, FREEBUSY) == 2  # the shared query could not see bo; the fallback could

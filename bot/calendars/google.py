@@ -10,6 +10,7 @@ the connection for reconnecting and tells the user once.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -145,14 +146,13 @@ class GoogleCalendar:
             "transparency": "opaque",
             "extendedProperties": {"private": {"calbot": draft.event_id}},
         }
+        # Without attendees there is nobody to notify: leave sendUpdates out rather than send
+        # "none", which the discovery document warns "can have significant adverse effects".
+        notify = {"sendUpdates": "all"} if draft.attendee_emails else {}
         try:
             created = await self._call(
                 owner,
-                lambda api: api.events().insert(
-                    calendarId="primary",
-                    body=body,
-                    sendUpdates="all" if draft.attendee_emails else "none",
-                ),
+                lambda api: api.events().insert(calendarId="primary", body=body, **notify),
             )
         except _Duplicate:
             # The id exists: a retry after a lost answer, or a second attempt. Ours if it is live.
@@ -177,8 +177,13 @@ class GoogleCalendar:
         return True
 
     async def calendar_timezone(self, owner: Connection) -> str | None:
-        answer = await self._call(owner, lambda api: api.settings().get(setting="timezone"))
-        value = answer.get("value")
+        # settings.get needs a calendar(.settings) scope we never ask for (the real API answers
+        # 403); an events list, which calendar.events.owned allows, names the calendar's zone.
+        answer = await self._call(
+            owner,
+            lambda api: api.events().list(calendarId="primary", maxResults=1, fields="timeZone"),
+        )
+        value = answer.get("timeZone")
         return str(value) if value else None
 
     async def revoke(self, owner: Connection) -> None:
@@ -292,6 +297,15 @@ class _Gone(Exception):
 
 
 def _reason(error: HttpError) -> str:
+    """Why Google refused, read like google-api-python-client's own retry code: errors[0].reason
+    first. HttpError.error_details prefers `details[]`, whose ErrorInfo reason for a 403 rate
+    limit is RATE_LIMIT_EXCEEDED, which would hide the retryable rateLimitExceeded."""
+    try:
+        errors = json.loads(error.content.decode("utf-8"))["error"]["errors"]
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return str(errors[0].get("reason", ""))
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        pass  # not Google's JSON envelope: fall back to what the client library parsed
     details = getattr(error, "error_details", None)
     if isinstance(details, list) and details and isinstance(details[0], dict):
         return str(details[0].get("reason", ""))
