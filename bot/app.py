@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
+from bot.calendars.caldav import CalDavCalendar
 from bot.calendars.google import GoogleCalendar
 from bot.calendars.local import LocalCalendar
-from bot.calendars.oauth import GoogleFlow, OAuthFlow
+from bot.calendars.microsoft import MicrosoftCalendar
+from bot.calendars.oauth import GoogleFlow, MicrosoftFlow, OAuthFlow
 from bot.calendars.provider import CalendarProvider
 from bot.calendars.registry import Calendars
 from bot.calendars.tokens import TokenVault
@@ -22,9 +24,9 @@ from bot.config import Config, ConfigError
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import BotSettings, Services
 from bot.core.dispatcher import Dispatcher
+from bot.core.inbox import Inbox
 from bot.core.links import LinkSigner
 from bot.core.logs import install_redaction
-from bot.core.inbox import Inbox
 from bot.core.messages import Event, text_message
 from bot.core.metrics import MeteredCalendar, Metrics
 from bot.core.outbox import Outbox, Transport
@@ -79,12 +81,27 @@ def build_services(
         vault=vault,
         metrics=metrics,
     )
+    providers, flows = _providers(config, services, vault, metrics)
+    calendars = Calendars(providers, config.calendar.provider, flows)
+    return replace(services, calendar=calendars)
+
+
+def _providers(
+    config: Config, services: Services, vault: TokenVault | None, metrics: Metrics
+) -> tuple[dict[str, CalendarProvider], dict[str, OAuthFlow]]:
+    """Every calendar provider this process can serve, and the OAuth flows that connect them.
+
+    Local always; Google and Microsoft when their OAuth client is configured; CalDAV whenever
+    tokens can be sealed. Each connection then keeps its own provider."""
+    store, outbox, clock = services.store, services.outbox, services.clock
     providers: dict[str, CalendarProvider] = {"local": services.calendar.provider("local")}
     flows: dict[str, OAuthFlow] = {}
-    if config.calendar.provider == "google" and vault is None:
-        raise ConfigError("[security] token_keys is empty; Google tokens must be encrypted")
-    if vault is not None and (config.calendar.provider == "google" or config.google.client_id):
+    if config.calendar.provider != "local" and vault is None:
+        raise ConfigError("[security] token_keys is empty; calendar tokens must be encrypted")
+    if vault is None:
+        return providers, flows
 
+    def reconnect_notice(label: str) -> Callable[[Connection], Awaitable[None]]:
         async def ask_to_reconnect(owner: Connection) -> None:
             # Keyed by generation: one message per lost connection, however often it fails.
             await outbox.post(
@@ -92,16 +109,26 @@ def build_services(
                 text_message(
                     owner.uid,
                     "user",
-                    "I lost access to your Google Calendar (it was revoked or expired). "
+                    f"I lost access to your {label} (it was revoked or expired). "
                     f"Connect it again here: {services.urls.connect(owner.uid, clock.now())}",
                 ),
             )
 
-        google = GoogleCalendar(config.google, store, vault, ask_to_reconnect)
+        return ask_to_reconnect
+
+    if config.calendar.provider == "google" or config.google.client_id:
+        google = GoogleCalendar(config.google, store, vault, reconnect_notice("Google Calendar"))
         providers["google"] = MeteredCalendar(google, metrics)
         flows["google"] = GoogleFlow(config.google)
-    calendars = Calendars(providers, config.calendar.provider, flows)
-    return replace(services, calendar=calendars)
+    if config.calendar.provider == "microsoft" or config.microsoft.client_id:
+        microsoft = MicrosoftCalendar(
+            config.microsoft, store, vault, reconnect_notice("Microsoft 365 calendar")
+        )
+        providers["microsoft"] = MeteredCalendar(microsoft, metrics)
+        flows["microsoft"] = MicrosoftFlow(config.microsoft)
+    caldav = CalDavCalendar(store, vault, reconnect_notice("CalDAV calendar"))
+    providers["caldav"] = MeteredCalendar(caldav, metrics)
+    return providers, flows
 
 
 async def _sweep_holds(services: Services, every_seconds: float = 60.0) -> None:

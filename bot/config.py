@@ -82,6 +82,21 @@ class GoogleConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MicrosoftConfig:
+    """[microsoft]: Microsoft 365 / Outlook.com; `{tenant}` in the URIs is filled from `tenant`."""
+
+    client_id: str = ""
+    client_secret: str = ""
+    tenant: str = "common"
+    auth_uri: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize"
+    token_uri: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+    api_base: str = "https://graph.microsoft.com/v1.0"
+
+
+PROVIDERS = ("local", "google", "microsoft", "caldav")
+
+
+@dataclass(frozen=True, slots=True)
 class CalendarConfig:
     provider: str = "local"
 
@@ -99,6 +114,7 @@ class Config:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     cometchat: CometChatConfig = field(default_factory=CometChatConfig)
     google: GoogleConfig = field(default_factory=GoogleConfig)
+    microsoft: MicrosoftConfig = field(default_factory=MicrosoftConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     bot: BotConfig = field(default_factory=BotConfig)
 
@@ -201,9 +217,9 @@ def _validate(config: Config, source: str) -> None:
         raise ConfigError(f"[web] port in {source} must be between 1 and 65535")
     if not config.web.public_url.startswith(("http://", "https://")):
         raise ConfigError(f"[web] public_url in {source} must start with http:// or https://")
-    if config.calendar.provider not in {"local", "google"}:
+    if config.calendar.provider not in PROVIDERS:
         raise ConfigError(
-            f"[calendar] provider in {source} must be 'local' or 'google', "
+            f"[calendar] provider in {source} must be one of {', '.join(PROVIDERS)}, "
             f"got {config.calendar.provider!r}"
         )
     try:
@@ -237,13 +253,18 @@ def require_real_mode(config: Config, source: str) -> None:
             ("google", "client_id", config.google.client_id),
             ("google", "client_secret", config.google.client_secret),
         ]
+    if config.calendar.provider == "microsoft":
+        needed += [
+            ("microsoft", "client_id", config.microsoft.client_id),
+            ("microsoft", "client_secret", config.microsoft.client_secret),
+        ]
     for section, key, value in needed:
         if not value:
             env = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
             raise ConfigError(f"[{section}] {key} is missing in {source} (or set {env})")
-    if config.calendar.provider == "google" and not config.security.token_keys:
+    if config.calendar.provider != "local" and not config.security.token_keys:
         raise ConfigError(
-            f"[security] token_keys is missing in {source} (Google tokens are stored encrypted; "
+            f"[security] token_keys is missing in {source} (calendar tokens are stored encrypted; "
             'make one with: python -c "from cryptography.fernet import Fernet; '
             'print(Fernet.generate_key().decode())")'
         )

@@ -131,6 +131,15 @@ class PeopleQueries(SqlBase):
             ).first()
         return _connection(row) if row else None
 
+    async def swap_connection_token(self, uid: str, expected: bytes, token: bytes) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                connections.update()
+                .where(connections.c.uid == uid, connections.c.token == expected)
+                .values(token=token)
+            )
+        return bool(result.rowcount == 1)
+
     async def set_connection_status(self, uid: str, status: ConnectionStatus) -> None:
         async with self._write() as conn:
             await conn.execute(

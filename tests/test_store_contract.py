@@ -61,6 +61,16 @@ async def test_connection_generation_grows_across_disconnects(any_store: SqlStor
     assert again.account == "other@example.com"
 
 
+async def test_a_rotated_token_is_swapped_only_from_the_expected_one(any_store: SqlStore) -> None:
+    first = await any_store.save_connection("bob", "microsoft", "bob@example.com", b"v1")
+    assert await any_store.swap_connection_token("bob", b"v1", b"v2") is True
+    # A second worker that refreshed from v1 too loses the race and must re-read.
+    assert await any_store.swap_connection_token("bob", b"v1", b"v2-other") is False
+    now = await any_store.get_connection("bob")
+    assert now is not None and (now.token, now.generation) == (b"v2", first.generation)
+    assert await any_store.swap_connection_token("nobody", b"v1", b"v2") is False
+
+
 async def test_shares_round_trip_with_aware_times(any_store: SqlStore) -> None:
     start = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/New_York"))
     share = await any_store.create_share(

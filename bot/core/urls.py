@@ -24,6 +24,7 @@ ICS = "/ics/{booking_id}.ics"
 CONNECT = "/connect"
 CONNECT_START = "/connect/start"
 CONNECT_DISCONNECT = "/connect/disconnect"
+CONNECT_CALDAV = "/connect/caldav"
 OAUTH_CALLBACK = "/oauth/callback"
 OAUTH_CONFIRM = "/oauth/confirm"
 

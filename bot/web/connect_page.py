@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot.calendars.caldav import seal_credentials
+from bot.calendars.caldav_account import CalDavProblem, verify_credentials
 from bot.calendars.google_oauth import new_verifier
 from bot.calendars.oauth import OAuthError, OAuthFlow
 from bot.core import urls
@@ -93,7 +95,6 @@ async def show(request: web.Request) -> web.Response:
     nonce = _nonce(request)
     connection = await services.store.get_connection(user.uid)
     calendars = services.calendar
-    default = calendars.default
     response = render_page(
         request,
         "connect.html",
@@ -104,8 +105,8 @@ async def show(request: web.Request) -> web.Response:
             if connection and connection.provider in calendars.names()
             else "account"
         ),
-        provider=default,
-        label=calendars.capabilities_of(default).label,
+        oauth_choices=_oauth_choices(services),
+        caldav="caldav" in calendars.names(),
         token=token,
         csrf=_csrf(services, nonce, user.uid),
         message=request.query.get("done"),
@@ -132,6 +133,35 @@ async def start(request: web.Request) -> web.Response:
         services.urls.oauth_callback(), state, verifier, choose_account=bool(form.get("another"))
     )
     raise web.HTTPFound(url)
+
+
+def _oauth_choices(services: Services) -> list[OAuthFlow]:
+    """The OAuth sign-ins offered, the configured default first."""
+    calendars = services.calendar
+    names = sorted(calendars.names(), key=lambda name: name != calendars.default)
+    return [flow for name in names if (flow := calendars.flow(name)) is not None]
+
+
+@routes.post(urls.CONNECT_CALDAV)
+async def connect_caldav(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    services = runtime.services
+    user = await _posted_by(request, runtime)
+    if services.vault is None or "caldav" not in services.calendar.names():
+        raise PageProblem(400, "CalDAV calendars can't be connected on this server.")
+    form = await read_form(request)
+    url, username = str(form.get("url", "")).strip(), str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    try:
+        account = await verify_credentials(url, username, password)
+    except CalDavProblem as problem:
+        raise PageProblem(400, f"{problem} Nothing was saved; go back and try again.") from None
+    sealed = seal_credentials(
+        services.vault, user.uid, url, username, password, account.calendar_url
+    )
+    shown = f"{username} ({account.calendar_name})"
+    key = f"caldav:{user.uid}:{services.clock.now().isoformat()}"
+    raise await _connected(services, user.uid, "caldav", "CalDAV calendar", shown, sealed, key)
 
 
 @routes.get(urls.OAUTH_CALLBACK)
@@ -188,20 +218,9 @@ async def confirm(request: web.Request) -> web.Response:
     flow = _flow(services, state.state.partition(".")[0])
     if not await services.store.advance_oauth_state(state.state, "exchanged", "done"):
         raise PageProblem(400, "This sign-in was already used. Send /connect again.")
-    previous = await services.store.get_connection(state.uid)
-    if previous is not None:
-        await services.calendar.revoke(previous)  # one live grant per user
-    await services.store.save_connection(state.uid, flow.provider, state.account, state.sealed)
-    await services.outbox.post(
-        f"connected:{state.state}",
-        text_message(
-            state.uid,
-            "user",
-            f"Your {flow.label} ({state.account}) is connected. "
-            "Send /share @someone to let them book time with you.",
-        ),
+    raise await _connected(
+        services, state.uid, flow.provider, flow.label, state.account, state.sealed, state.state
     )
-    raise web.HTTPSeeOther(connect_link(services, state.uid) + "&done=Connected.")
 
 
 @routes.post(urls.CONNECT_DISCONNECT)
@@ -214,6 +233,33 @@ async def disconnect(request: web.Request) -> web.Response:
         await services.calendar.revoke(connection)
         await services.store.delete_connection(user.uid)
     raise web.HTTPSeeOther(connect_link(services, user.uid) + "&done=Disconnected.")
+
+
+async def _connected(
+    services: Services,
+    uid: str,
+    provider: str,
+    label: str,
+    account: str,
+    sealed: bytes,
+    key: str,
+) -> web.HTTPSeeOther:
+    """Store the new connection (one live grant per user: the old one is revoked), tell the
+    person in chat, and send the browser back to their connect page."""
+    previous = await services.store.get_connection(uid)
+    if previous is not None:
+        await services.calendar.revoke(previous)
+    await services.store.save_connection(uid, provider, account, sealed)
+    await services.outbox.post(
+        f"connected:{key}",
+        text_message(
+            uid,
+            "user",
+            f"Your {label} ({account}) is connected. "
+            "Send /share @someone to let them book time with you.",
+        ),
+    )
+    return web.HTTPSeeOther(connect_link(services, uid) + "&done=Connected.")
 
 
 def _checked_state(
