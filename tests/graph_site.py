@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
 
 from bot.calendars.microsoft import MicrosoftCalendar
-from bot.config import MicrosoftConfig
 from bot.calendars.tokens import TokenVault, new_key
+from bot.config import MicrosoftConfig
 from storage import Connection, SqlStore
 from storage.records import ConnectionStatus
 from storage.tables import connections

@@ -194,7 +194,10 @@ async def test_inserts_fit_the_discovery_schema_and_notify_only_attendees(
     await world.provider.create_event(ana, alone)
     await world.provider.create_event(ana, met)
     inserts = [q for m, p, q in world.fake.queries if m == "POST" and p.endswith("/events")]
-    assert [q.get("sendUpdates") for q in inserts] == [None, "all"]  # no "none": nothing is sent, nobody to tell
+    assert [q.get("sendUpdates") for q in inserts] == [
+        None,
+        "all",
+    ]  # no "none": nothing is sent, nobody to tell
     events = world.fake.accounts["ana@example.com"].events
     assert events["b0123456789"]["attendees"] == [{"email": "bo@example.com"}]
     assert world.fake.violations == []

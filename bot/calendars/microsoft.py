@@ -23,7 +23,6 @@ import aiohttp
 from tzlocal.windows_tz import win_tz
 from yarl import URL
 
-from bot.config import MicrosoftConfig
 from bot.calendars.microsoft_tokens import GraphTokens, Reconnect, TokenStore
 from bot.calendars.provider import (
     BusyResult,
@@ -34,6 +33,7 @@ from bot.calendars.provider import (
     utc,
 )
 from bot.calendars.tokens import TokenVault
+from bot.config import MicrosoftConfig
 from storage.records import Connection
 
 log = logging.getLogger(__name__)

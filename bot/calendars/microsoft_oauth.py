@@ -13,9 +13,10 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bot.calendars.google_oauth import challenge, new_verifier
+
 # The PKCE helpers are the RFC 7636 ones the Google flow already uses.
 from bot.config import MicrosoftConfig
-from bot.calendars.google_oauth import challenge, new_verifier
 
 __all__ = [
     "SCOPES",

@@ -18,9 +18,9 @@ from typing import Protocol
 import aiohttp
 
 from bot.calendars import microsoft_oauth
-from bot.config import MicrosoftConfig
 from bot.calendars.provider import CalendarError
 from bot.calendars.tokens import TokenError, TokenVault
+from bot.config import MicrosoftConfig
 from storage.records import Connection, ConnectionStatus
 
 log = logging.getLogger(__name__)
