@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-
-from bot.core.messages import OutgoingMessage, text_message
 from datetime import timedelta
 
+from bot.core.messages import OutgoingMessage, text_message
 from bot.core.outbox import LEASE, PARALLEL_CONVERSATIONS, DeliveryError, Outbox
 from storage import SqlStore
 from tests.fakes import FrozenClock, RecordingTransport
