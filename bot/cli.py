@@ -113,6 +113,18 @@ def _parser() -> argparse.ArgumentParser:
         help="also require the keys real mode needs (as `serve` does)",
     )
     check.set_defaults(run=_run_check_config)
+
+    outbox = sub.add_parser(
+        "outbox",
+        help="list parked outgoing messages, or send them again",
+        description="Parked messages are ones the chat service refused or that failed for "
+        "longer than [cometchat] give_up_after. `retry` queues them again.",
+    )
+    outbox.add_argument("--config", type=Path, required=True, help="path to config.toml")
+    outbox.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    outbox.add_argument("id", nargs="?", type=int, help="the parked row to retry")
+    outbox.add_argument("--all", action="store_true", help="retry every parked row")
+    outbox.set_defaults(run=_run_outbox)
     return parser
 
 
@@ -160,6 +172,44 @@ def _run_check_config(args: argparse.Namespace) -> int:
         f"storage {config.storage.url.split('://', 1)[0]})"
     )
     return 0
+
+
+def _run_outbox(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config, os.environ)
+    except ConfigError as problem:
+        print(f"config error: {problem}", file=sys.stderr)
+        return 1
+    if args.action == "retry" and (args.id is None) == (not args.all):
+        print("outbox retry needs a row ID or --all (not both)", file=sys.stderr)
+        return 2
+    return asyncio.run(_outbox(config.storage.url, args.action, args.id, args.all))
+
+
+async def _outbox(url: str, action: str, row: int | None, every: bool) -> int:
+    from datetime import UTC, datetime
+
+    from storage import open_store
+
+    store = await open_store(url)
+    try:
+        if action == "retry":
+            count = await store.retry_parked(None if every else row, datetime.now(UTC))
+            print(f"queued {count} parked message(s) again")
+            return 0 if count else 1
+        parked = await store.parked_messages(limit=1000)
+        for item in parked:
+            to = f"{item.payload.get('receiver_type')}:{item.payload.get('receiver')}"
+            print(f"{item.id}\t{item.created_at:%Y-%m-%d %H:%M}Z\t{to}\t{item.attempts} tries"
+                  f"\t{item.last_error or ''}")  # fmt: skip
+        print(f"{len(parked)} parked message(s)", file=sys.stderr)
+        return 0
+    finally:
+        await store.close()
 
 
 def _run_serve(args: argparse.Namespace) -> int:

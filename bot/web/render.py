@@ -15,6 +15,7 @@ from aiohttp.typedefs import Handler
 
 from bot.core import urls
 from bot.errors import UserError
+from storage import is_storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,14 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         return problem_page(request, problem.status, problem.text)
     except web.HTTPException:
         raise  # redirects and aiohttp's own answers (no such route, unreadable form)
-    except Exception:
+    except Exception as problem:
+        if is_storage_fault(problem):
+            # Down, full or read-only: nothing the visitor did; the next try may well work.
+            log.warning("page %s: storage unavailable (%s)", request.path, problem)
+            page = problem_page(request, 503, "We can't reach our records right now. "
+                                "Please try again in a minute.")  # fmt: skip
+            page.headers["Retry-After"] = "30"
+            return page
         ref = uuid.uuid4().hex[:8]
         log.exception("page %s failed (ref %s)", request.path, ref)
         return problem_page(

@@ -13,6 +13,7 @@ from multidict import MultiDictProxy
 
 from bot.core import urls
 from bot.core.runtime import RUNTIME
+from storage import is_storage_fault
 
 routes = web.RouteTableDef()
 
@@ -30,9 +31,27 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
 
 @routes.get(urls.HEALTH)
 async def healthz(request: web.Request) -> web.Response:
+    """200 "ok" or "degraded" (sending paused: the chat service refuses our key); 503 when
+    storage cannot take a write (down, full, read-only), so a balancer stops sending us work."""
     runtime = request.app[RUNTIME]
-    pending = await runtime.services.store.pending_count()
-    return web.json_response({"status": "ok", "outbox_pending": pending})
+    services = runtime.services
+    try:
+        await services.store.check_writable(services.clock.now())
+        pending = await services.store.pending_count()
+    except Exception as problem:
+        if not is_storage_fault(problem):
+            raise
+        state = "read-only" if "readonly" in str(problem).replace("-", "").lower() else "down"
+        return web.json_response(
+            {"status": "down", "storage": state, "error": type(problem).__name__},
+            status=503,
+            headers={"Retry-After": "10"},
+        )
+    paused = services.outbox.paused
+    body: dict[str, Any] = {"status": "ok", "outbox_pending": pending}
+    if paused is not None:
+        body.update(status="degraded", sending="paused", reason=paused.reason)
+    return web.json_response(body)
 
 
 @routes.get(urls.OPENAPI)
@@ -49,6 +68,8 @@ async def metrics(request: web.Request) -> web.Response:
         "calbot_outbox_pending": float(await runtime.services.store.pending_count()),
         "calbot_background_tasks": float(len(runtime.background)),
         "calbot_background_failed": float(runtime.background.failed),
+        "calbot_outbox_paused": float(runtime.services.outbox.paused is not None),
+        "calbot_inbox_pending": float(await runtime.services.store.inbox_pending_count()),
         **_memory(),
     }
     return web.Response(
