@@ -196,6 +196,11 @@ class Inbox:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll_seconds)
 
+    async def drain(self) -> None:
+        """Wait for the events being worked on now (tests, and close())."""
+        while tasks := {*self._working.values(), *self._relayed}:
+            await asyncio.wait(tasks)
+
     def wake(self) -> None:
         self._wake.set()
 
