@@ -110,8 +110,11 @@ async def test_nobody_can_book_a_calendar_that_was_not_shared_with_them(shared: 
 
 async def test_the_sentence_form_books_the_same_way(shared: Chat, store: SqlStore) -> None:
     replies = await shared.say("book 45m with @alice friday afternoon", sender="bob")
-    # Friday 13:00 is read in Bob's zone (Berlin) = 07:00 in New York, before Alice's day starts.
-    assert replies[-1].startswith("That's outside Alice's working hours.")
+    # Friday afternoon is 13-17 in Bob's zone (Berlin) = 07-11 in New York: the first of it
+    # inside Alice's hours (from 09:00 New York) is booked, not a refused 13:00 Berlin.
+    assert replies[-1].startswith(
+        "Booked “Bob / Alice” with Alice: Fri 27 Nov 2026, 15:00–15:45 CET"
+    )
     replies = await shared.say("book 45m with @alice friday at 6pm", sender="bob")
     assert replies[-1].startswith(
         "Booked “Bob / Alice” with Alice: Fri 27 Nov 2026, 18:00–18:45 CET"
