@@ -77,7 +77,7 @@ async def test_alice_shares_bob_books_and_both_get_the_invite(
 
 
 @pytest.mark.skip(
-    reason="issue 17: /find now books only after every required yes; this walk must vote for all four people before expecting the invite (not yet rewritten)"
+    reason="issue 17: /find books only after every yes; this walk must vote for all first"
 )
 async def test_a_group_finds_a_time_and_a_member_without_calendar_votes_with_one_tap(
     demo: tuple[str, Runtime], browser: Any
