@@ -76,9 +76,6 @@ async def test_alice_shares_bob_books_and_both_get_the_invite(
     await bob_ctx.close()
 
 
-@pytest.mark.skip(
-    reason="issue 17: /find books only after every yes; this walk must vote for all first"
-)
 async def test_a_group_finds_a_time_and_a_member_without_calendar_votes_with_one_tap(
     demo: tuple[str, Runtime], browser: Any
 ) -> None:
@@ -99,11 +96,16 @@ async def test_a_group_finds_a_time_and_a_member_without_calendar_votes_with_one
     await pages["alice"].locator(".msg .text", has_text="hi").nth(2).wait_for(timeout=20000)
     await pages["alice"].fill("#text", "/find 30m with @bob @carol @dave")
     await pages["alice"].press("#text", "Enter")
-    first_yes = pages["dave"].locator(".card.poll button.vote-yes").first
-    await first_yes.wait_for(timeout=20000)
-    await first_yes.click()
+    # Nothing is booked until everyone it needs has said yes (Alice, the organizer, asked for
+    # a time inside her own free hours, which is her yes): the three others tap option 1.
+    for uid in ("dave", "bob", "carol"):
+        first_yes = pages[uid].locator(".card.poll button.vote-yes").first
+        await first_yes.wait_for(timeout=20000)
+        assert await pages["alice"].locator(".card.invite").count() == 0
+        await first_yes.click()
     await pages["alice"].locator(".card.invite").wait_for(timeout=20000)
-    [booked] = await store.upcoming_bookings("alice", datetime.now(UTC))
-    assert booked.conversation_type == "group" and booked.conversation_id == "team"
+    for uid in ("alice", "bob", "carol", "dave"):  # the meeting belongs to every attendee
+        [booked] = await store.upcoming_bookings(uid, datetime.now(UTC))
+        assert booked.conversation_type == "group" and booked.conversation_id == "team"
     for context in contexts:
         await context.close()
