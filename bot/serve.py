@@ -60,11 +60,11 @@ def build_demo_app(config: Config) -> web.Application:
     transports: list[HubTransport] = []
 
     def transport(app: web.Application) -> Transport:
-        async def dispatch(message: IncomingMessage) -> None:
-            await app[RUNTIME].dispatcher.dispatch(message)
+        async def accept(message: IncomingMessage) -> bool:
+            return await app[RUNTIME].accept(message)  # the durable inbox, as for webhooks
 
         hub_url = f"http://127.0.0.1:{config.web.port}"
-        transports.append(HubTransport(hub_url, secret, bot_uid, dispatch))
+        transports.append(HubTransport(hub_url, secret, bot_uid, accept))
         return transports[-1]
 
     app = build_app(config, transport)

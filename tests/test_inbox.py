@@ -3,12 +3,22 @@ error page), and an event re-run after a crash is answered once."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import socketio
 import sqlalchemy as sa
+from aiohttp import web
+from aiohttp.test_utils import unused_port
 from sqlalchemy import event
 
 from bot.core.inbox import LEASE
+from bot.core.runtime import RUNTIME
+from bot.serve import build_demo_app, demo_config
+from bot.transports.hub import NOT_ACCEPTED
 from storage.tables import inbox
 from tests.test_cometchat import AUTH, World, current, message
 from tests.test_cometchat import world as world  # the fixture
@@ -65,3 +75,62 @@ async def test_an_event_whose_worker_died_is_run_again_and_answered_once(world: 
     await runtime.services.outbox.flush()
     assert len(world.fake.received) == 1, "the re-run's reply is the one already queued"
     assert await runtime.services.store.inbox_pending_count() == 0
+
+
+@contextlib.contextmanager
+def read_only(engine: Any) -> Iterator[None]:
+    """Every new connection refuses writes, as on a full or read-only disk."""
+
+    def refuse_writes(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    event.listen(engine.sync_engine, "connect", refuse_writes)
+    try:
+        yield
+    finally:
+        event.remove(engine.sync_engine, "connect", refuse_writes)
+
+
+async def test_the_demo_hub_answers_only_what_the_inbox_took(tmp_path: Path) -> None:
+    port = unused_port()
+    app = build_demo_app(demo_config("127.0.0.1", port, tmp_path / "data"))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    bob = socketio.AsyncClient()
+    replies: asyncio.Queue[str] = asyncio.Queue()
+
+    async def seen(message: dict[str, Any]) -> None:
+        if message["sender"] == "calbot":
+            await replies.put(message["data"]["text"])
+
+    bob.on("message", seen)
+    try:
+        runtime = app[RUNTIME]
+        engine: Any = runtime.services.store._engine  # type: ignore[attr-defined]
+        await bob.connect(f"http://127.0.0.1:{port}", auth={"uid": "bob"}, transports=["websocket"])
+        for _ in range(200):  # until the bot's own hub socket is connected
+            if not len(runtime.background):
+                break
+            await asyncio.sleep(0.05)
+
+        async def say(text: str) -> dict[str, Any]:
+            sent = {"receiver": "calbot", "receiverType": "user", "text": text}
+            answer: dict[str, Any] = await bob.call("send", sent, timeout=15)
+            return answer
+
+        assert "ok" in await say("/help")
+        assert (await asyncio.wait_for(replies.get(), 15)).startswith("Here is what I can do")
+        with read_only(engine):
+            await engine.dispose()
+            assert await say("/help") == {"error": NOT_ACCEPTED}
+        await engine.dispose()
+        assert "ok" in await say("/help")  # sent again, taken now
+        assert (await asyncio.wait_for(replies.get(), 15)).startswith("Here is what I can do")
+        async with engine.connect() as conn:
+            taken = await conn.scalar(sa.select(sa.func.count()).select_from(inbox))
+        assert taken == 2, "the refused message was never written down, the others were"
+        assert replies.empty()
+    finally:
+        await bob.disconnect()
+        await runner.cleanup()

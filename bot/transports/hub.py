@@ -13,7 +13,7 @@ import hmac
 import itertools
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +23,16 @@ from aiohttp import web
 from bot.core.messages import IncomingMessage, OutgoingMessage
 from bot.core.outbox import DeliveryError
 from bot.transports.cometchat import incoming
+from storage import is_storage_fault
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
 HISTORY = 2000
 CLOSE_WAIT = 0.5
+# How long a person's message waits for the bot to write it down before the hub gives up on it.
+ACCEPT_WAIT = 10.0
+NOT_ACCEPTED = "The bot could not take that message just now; please send it again in a moment."
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +50,9 @@ class Hub:
         self.messages: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self._refs: dict[str, str] = {}  # live card name ("poll:<id>") -> message id
+        self._bot_sids: list[str] = []  # the bot's connections, newest last
         self.sio.on("connect", self._connect)
+        self.sio.on("disconnect", self._disconnect)
         self.sio.on("send", self._send)
         self.sio.on("bot_send", self._bot_send)
         self.sio.on("history", self._history)
@@ -62,6 +68,7 @@ class Hub:
                 raise socketio.exceptions.ConnectionRefusedError("bad bot secret")
             await self.sio.save_session(sid, {"uid": self.bot_uid, "bot": True})
             await self.sio.enter_room(sid, "bot")
+            self._bot_sids.append(sid)
             return
         uid = str(auth.get("uid", "")).lower()
         if uid not in self.directory.users:
@@ -71,6 +78,10 @@ class Hub:
         for guid, (_, members) in self.directory.groups.items():
             if uid in members:
                 await self.sio.enter_room(sid, f"group:{guid}")
+
+    async def _disconnect(self, sid: str, *_reason: Any) -> None:
+        if sid in self._bot_sids:
+            self._bot_sids.remove(sid)
 
     async def _directory(self, sid: str) -> dict[str, Any]:
         return {
@@ -97,8 +108,26 @@ class Hub:
             return {"error": f"Messages are limited to {MAX_TEXT} characters."}
         if not self._can_reach(session["uid"], receiver, kind):
             return {"error": "You can't message that conversation."}
-        message = await self.post(session["uid"], receiver, kind, "message", "text", {"text": text})
+        message = self._message(session["uid"], receiver, kind, "message", "text", {"text": text})
+        if not await self._accepted(message):
+            return {"error": NOT_ACCEPTED}
+        await self._publish(message, to_bot=False)
         return {"ok": True, "id": message["id"]}
+
+    async def _accepted(self, message: dict[str, Any]) -> bool:
+        """Hand a person's message to the bot first, as CometChat's webhook does: it is shown
+        only once the bot has written it down (its durable inbox), so a message the bot could
+        not take is refused to the sender instead of silently lost."""
+        if not self._bot_sids:
+            return True  # no bot yet (start-up): people can still talk to each other
+        try:
+            answer = await self.sio.call(
+                "message", message, to=self._bot_sids[-1], timeout=ACCEPT_WAIT
+            )
+        except socketio.exceptions.TimeoutError:
+            log.warning("the bot did not take hub message %s in time", message["id"])
+            return False
+        return isinstance(answer, dict) and answer.get("ok") is True
 
     async def _bot_send(self, sid: str, data: Any) -> dict[str, Any]:
         session = await self.sio.get_session(sid)
@@ -154,6 +183,20 @@ class Hub:
         data: dict[str, Any],
         parent_id: str | None = None,
     ) -> dict[str, Any]:
+        message = self._message(sender, receiver, kind, category, type_, data, parent_id)
+        await self._publish(message, to_bot=True)
+        return message
+
+    def _message(
+        self,
+        sender: str,
+        receiver: str,
+        kind: str,
+        category: str,
+        type_: str,
+        data: dict[str, Any],
+        parent_id: str | None = None,
+    ) -> dict[str, Any]:
         name = self.directory.users.get(sender, "Calendar Bot")
         message = {
             "id": str(next(self._ids)),
@@ -177,15 +220,18 @@ class Hub:
         }
         if parent_id:
             message["parentId"] = parent_id
+        return message
+
+    async def _publish(self, message: dict[str, Any], *, to_bot: bool) -> None:
         self.messages = [*self.messages[-(HISTORY - 1) :], message]
+        sender, receiver = message["sender"], message["receiver"]
         rooms = (
             [f"group:{receiver}"]
-            if kind == "group"
+            if message["receiverType"] == "group"
             else sorted({f"user:{sender}", f"user:{receiver}"})
         )
-        for room in [*rooms, "bot"]:
+        for room in [*rooms, "bot"] if to_bot else rooms:
             await self.sio.emit("message", message, to=room)
-        return message
 
     def _can_reach(self, uid: str, receiver: str, kind: str) -> bool:
         if kind == "group":
@@ -212,13 +258,12 @@ class HubTransport:
         url: str,
         secret: str,
         bot_uid: str,
-        on_message: Callable[[IncomingMessage], Coroutine[Any, Any, None]],
+        accept: Callable[[IncomingMessage], Awaitable[object]],
     ) -> None:
         self._url, self._secret, self._bot_uid = url, secret, bot_uid
-        self._on_message = on_message
+        self._accept = accept
         self._client = socketio.AsyncClient(reconnection=True)
         self._client.on("message", self._received)
-        self._work: set[asyncio.Task[None]] = set()
 
     async def connect(self, attempts: int = 200) -> None:
         """Connect once the web server listens (it starts after the app's start-up hooks)."""
@@ -232,18 +277,26 @@ class HubTransport:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"the bot could not reach the chat hub at {self._url}")
 
-    async def _received(self, message: Any) -> None:
+    async def _received(self, message: Any) -> dict[str, Any]:
+        """The hub's acknowledgement: ok once the message is in the durable inbox (the work
+        runs after), an error the hub shows the sender when storage could not take it."""
         if not isinstance(message, dict) or message.get("sender") == self._bot_uid:
-            return
+            return {"ok": True}
         try:
             inbound = incoming(message)
         except ValueError:
             log.warning("unreadable hub message %r", message.get("id"))
-            return
-        if inbound is not None:
-            task: asyncio.Task[None] = asyncio.create_task(self._on_message(inbound))
-            self._work.add(task)
-            task.add_done_callback(self._work.discard)
+            return {"ok": True}  # nothing a resend would fix
+        if inbound is None:
+            return {"ok": True}
+        try:
+            await self._accept(inbound)
+        except Exception as problem:
+            if not is_storage_fault(problem):
+                raise
+            log.warning("storage refused a hub message (%s); the sender is told", problem)
+            return {"error": "storage unavailable"}
+        return {"ok": True}
 
     async def send(self, message: OutgoingMessage) -> None:
         if not self._client.connected:
@@ -256,8 +309,7 @@ class HubTransport:
             raise DeliveryError(f"the chat hub refused the message: {answer}", permanent=True)
 
     async def close(self) -> None:
-        if self._work:
-            await asyncio.wait(set(self._work), timeout=5)
+        # Accepted messages are the inbox's to finish or hand back; nothing to wait for here.
         if self._client.connected:
             # During aiohttp's shutdown the server no longer answers the close handshake;
             # do not wait out the client's full close timeout for it.
