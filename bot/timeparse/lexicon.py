@@ -109,7 +109,6 @@ _WORD = re.compile(r"[a-z][a-z']*")
 def normalize(text: str) -> str:
     """Lower-case, drop the slash command and @mentions, unify punctuation, fix slang and typos."""
     text = text.lower().replace("\u2013", "-").replace("\u2014", "-").replace("\u2212", "-")
-    text = re.sub(r"<@uid:[^>]*>", " ", text)
     text = re.sub(r"^\s*/[a-z_-]+(?:@\S+)?", " ", text)
     text = re.sub(r"(?<![\w])@(?=\s|\d)", " at ", text)  # "fri @ 2pm"
     text = re.sub(r"@[\w.-]+", " ", text)
