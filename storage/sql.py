@@ -33,13 +33,18 @@ def _create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            # Bound values (OAuth states, verifiers, sealed tokens) stay out of SQLAlchemy's
+            # logs and out of the text of its exceptions, which reach our tracebacks.
+            hide_parameters=True,
             # Every transaction is opened and ended by storage.sql_base, so the pool's
             # rollback-on-return would be one more wasted trip to the driver thread.
             pool_reset_on_return=None,
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

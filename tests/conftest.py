@@ -103,25 +103,39 @@ SECRET_MARKERS = (
     re.compile(r"\b1//rt-"),  # Google refresh tokens (the fake's format)
     re.compile(r"\b(?:Bearer|Basic) (?!\[redacted\])[A-Za-z0-9+/=._-]{8,}"),
     re.compile(r"test-secret-key-that-is-long-enough|hook-pass|csecret"),
+    re.compile(r"\b(?:google|microsoft)\.[A-Za-z0-9_-]{40,}"),  # OAuth states as we mint them
+    re.compile(r"gAAAAA[A-Za-z0-9_-]{20,}"),  # Fernet-sealed tokens
+    re.compile(r"functools\.partial\(.*, \("),  # a driver call printed with its parameters
 )
+
+
+def leaked_secrets(records: list[logging.LogRecord]) -> list[tuple[str, str]]:
+    """What the production formatter would print that matches a secret marker: messages,
+    tracebacks and stack info alike (a plain-text traceback is rendered only when formatted)."""
+    from bot.core.logs import RedactingFormatter
+
+    formatter = RedactingFormatter("%(name)s: %(message)s")
+    leaks = []
+    for record in records:
+        printed = formatter.format(record)
+        leaks += [(record.name, printed[:200]) for m in SECRET_MARKERS if m.search(printed)]
+    return leaks
 
 
 @pytest.fixture(autouse=True)
 def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """The whole suite runs with DEBUG logging; no record may carry a secret (PR-4)."""
-    from bot.core.logs import install_redaction
+    """The whole suite runs with DEBUG logging, SQL drivers' statement logs included, on
+    SQLite and (with CALBOT_TEST_POSTGRES_URL) PostgreSQL; no record may carry a secret (PR-4)."""
+    from bot.core.logs import SQL_LOGGERS, install_redaction
 
     install_redaction()
     caplog.set_level(logging.DEBUG)
+    for name in SQL_LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name)
     yield
     # At teardown caplog.records holds only teardown records; check every phase.
     records = [r for phase in ("setup", "call", "teardown") for r in caplog.get_records(phase)]
-    leaks = [
-        (record.name, record.getMessage()[:200])
-        for record in records
-        for marker in SECRET_MARKERS
-        if marker.search(record.getMessage())
-    ]
+    leaks = leaked_secrets(records)
     assert not leaks, f"secrets in logs: {leaks}"
 
 

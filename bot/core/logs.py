@@ -1,7 +1,11 @@
 """Logging: one redaction choke point for every record, and optional JSON lines.
 
 Request lines carry capability tokens (?t=...), OAuth codes and states; headers and errors can
-carry credentials. Redacting at record creation covers every logger, ours and the libraries'.
+carry credentials. Redacting at record creation covers every logger, ours and the libraries';
+the formatters redact again, because a traceback is only rendered when a record is formatted.
+SQL drivers log statements with their parameters (aiosqlite: each call at DEBUG), and the
+parameters are where OAuth states, PKCE verifiers and sealed tokens travel: those records keep
+the statement and lose the parameters.
 """
 
 from __future__ import annotations
@@ -32,7 +36,22 @@ REDACTIONS = (
         r"\1[redacted]",
     ),
 )
+# Loggers that print driver calls with their bound parameters.
+SQL_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg")
+_SQL_TEXT = re.compile(
+    r"'((?:SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK|PRAGMA|CREATE|ALTER|DROP|WITH)"
+    r"\b[^']*)'",
+    re.IGNORECASE,
+)
 _installed = False
+
+
+def without_parameters(message: str) -> str:
+    """A driver log line reduced to its SQL text (or its verb): never the bound values."""
+    verb = message.split(" ", 1)[0]
+    found = _SQL_TEXT.search(message)
+    statement = f" {found.group(1)}" if found else ""
+    return f"{verb}{statement} [parameters not logged]"
 
 
 def redact(text: str) -> str:
@@ -55,12 +74,22 @@ def install_redaction() -> None:
             message = record.getMessage()
         except (TypeError, ValueError):
             return record
-        cleaned = redact(message)
+        if record.name.startswith(SQL_LOGGERS):
+            cleaned = without_parameters(message)
+        else:
+            cleaned = redact(message)
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         return record
 
     logging.setLogRecordFactory(factory)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Plain text, redacted as a whole: tracebacks and stack info included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -69,7 +98,7 @@ class JsonFormatter(logging.Formatter):
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         if record.exc_info:
             entry["error"] = redact(self.formatException(record.exc_info))
@@ -82,6 +111,6 @@ def setup_logging(level: str, as_json: bool) -> None:
     handler.setFormatter(
         JsonFormatter()
         if as_json
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        else RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     logging.basicConfig(level=level, handlers=[handler], force=True)
