@@ -187,3 +187,38 @@ async def test_a_relay_cancelled_mid_send_hands_its_rows_back_at_once(
         await relay
     again = await store.claim_due(clock.now(), 10, LEASE)  # no minute-long lease to wait out
     assert [item.dedup_key for item in again] == ["k0", "k1", "k2"]
+
+
+class ReplyingTransport(RecordingTransport):
+    """Queues a follow-up message while the relay is in the middle of sending the first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outbox: Outbox | None = None
+
+    async def send(self, message: OutgoingMessage) -> None:
+        await super().send(message)
+        if message.text == "first" and self.outbox is not None:
+            await self.outbox.post("m2:1", text_message("bob", "user", "second"))
+
+
+async def test_a_message_queued_during_a_relay_pass_is_not_left_for_the_next_poll(
+    store: SqlStore, clock: FrozenClock
+) -> None:
+    transport = ReplyingTransport()
+    outbox = Outbox(store, transport, clock)
+    transport.outbox = outbox
+    await outbox.post("m1:1", text_message("alice", "user", "first"))
+    relay = asyncio.create_task(outbox.run(poll_seconds=3600))
+    try:
+        # With the wake-up cleared after the pass, "second" would wait an hour for the poll.
+        for _ in range(500):
+            if len(transport.sent) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert [m.text for m in transport.sent] == ["first", "second"]
+    finally:
+        outbox.stop()
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay

@@ -193,12 +193,14 @@ class Outbox:
     async def run(self, poll_seconds: float = 1.0) -> None:
         """The relay loop; runs until stopped or cancelled."""
         while not self._stopping:
+            # Cleared before the pass, not after: a reply queued while the pass runs sets it
+            # again, so the next pass starts at once instead of after `poll_seconds`.
+            self._wake.clear()
             try:
                 await self.flush()
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
             if self._stopping:
                 break
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll_seconds)
