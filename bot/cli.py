@@ -103,15 +103,18 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser(
         "check-config",
-        help="validate a config file (and CALBOT_* overrides) and exit",
-        description="Load and validate a config file; prints the problem or 'config OK'.",
+        help="validate a config file (and CALBOT_* overrides) as `serve` would, and exit",
+        description="Load and validate a config file the way `calbot serve` does; prints "
+        "every problem (one a line) or 'config OK'.",
     )
     check.add_argument("--config", type=Path, required=True, help="path to config.toml")
     check.add_argument(
-        "--real",
+        "--syntax-only",
         action="store_true",
-        help="also require the keys real mode needs (as `serve` does)",
+        help="only check names, types and values, not the keys `serve` needs",
     )
+    # Real-mode checks used to be opt-in; the flag stays accepted for old scripts.
+    check.add_argument("--real", action="store_true", help=argparse.SUPPRESS)
     check.set_defaults(run=_run_check_config)
 
     outbox = sub.add_parser(
@@ -162,10 +165,10 @@ def _run_check_config(args: argparse.Namespace) -> int:
 
     try:
         config = load_config(args.config, os.environ)
-        if args.real:
+        if not args.syntax_only:
             require_real_mode(config, str(args.config))
     except ConfigError as problem:
-        print(f"config error: {problem}", file=sys.stderr)
+        _report(problem)
         return 1
     print(
         f"config OK: {args.config} (calendar provider {config.calendar.provider}, "
@@ -182,7 +185,7 @@ def _run_outbox(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, os.environ)
     except ConfigError as problem:
-        print(f"config error: {problem}", file=sys.stderr)
+        _report(problem)
         return 1
     if args.action == "retry" and (args.id is None) == (not args.all):
         print("outbox retry needs a row ID or --all (not both)", file=sys.stderr)
@@ -219,21 +222,39 @@ def _run_serve(args: argparse.Namespace) -> int:
         config = load_config(args.config, os.environ)
         require_real_mode(config, str(args.config))
     except ConfigError as problem:
-        print(f"config error: {problem}", file=sys.stderr)
+        _report(problem)
         return 1
-    from bot.serve import run_real
+    from bot.serve import PortInUse, run_real
 
     _setup_logging()
-    run_real(config)
+    try:
+        run_real(config)
+    except PortInUse as busy:
+        print(busy, file=sys.stderr)
+        return 1
     return 0
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from bot.serve import run_demo
+    from bot.config import ConfigError
+    from bot.serve import PortInUse, run_demo
 
     _setup_logging()
-    run_demo(host=args.host, port=args.port, data_dir=args.data)
+    try:
+        run_demo(host=args.host, port=args.port, data_dir=args.data)
+    except ConfigError as problem:
+        _report(problem)
+        return 1
+    except PortInUse as busy:
+        print(busy, file=sys.stderr)
+        return 1
     return 0
+
+
+def _report(problem: Exception) -> None:
+    """One line per problem, so every fix needed is visible after a single run."""
+    for line in getattr(problem, "problems", None) or (str(problem),):
+        print(f"config error: {line}", file=sys.stderr)
 
 
 def _setup_logging() -> None:

@@ -7,6 +7,8 @@ names the key and the file, because a typo discovered at the first chat message 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import difflib
 import tomllib
@@ -21,7 +23,14 @@ ENV_PREFIX = "CALBOT_"
 
 
 class ConfigError(Exception):
-    """A configuration problem, phrased so the operator knows which key to fix."""
+    """Configuration problems, each phrased so the operator knows which key to fix.
+
+    All problems found in one pass are carried together (one per line) so an operator fixes
+    a file in one round instead of one missing key per run."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,40 +139,52 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
             raise ConfigError(f"config file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    problems: list[str] = []
     sections: dict[str, Any] = {}
     for name, section_cls in typing.get_type_hints(Config).items():
         table = raw.pop(name, {})
         if not isinstance(table, dict):
-            raise ConfigError(f"[{name}] in {source} must be a table")
-        sections[name] = _build_section(name, section_cls, table, environ, source)
-    if raw:
-        name = next(iter(raw))
+            problems.append(f"[{name}] in {source} must be a table")
+            table = {}
+        sections[name] = _build_section(name, section_cls, table, environ, source, problems)
+    for name in raw:
         hint = _did_you_mean(name, [f.name for f in dataclasses.fields(Config)])
-        raise ConfigError(f"unknown section [{name}] in {source}{hint}")
+        problems.append(f"unknown section [{name}] in {source}{hint}")
     config = Config(**sections)
-    _validate(config, source)
+    problems += _validate(config, source)
+    if problems:
+        raise ConfigError(*problems)
     return config
 
 
 def _build_section(
-    section: str, cls: type[Any], table: dict[str, Any], environ: Mapping[str, str], source: str
+    section: str,
+    cls: type[Any],
+    table: dict[str, Any],
+    environ: Mapping[str, str],
+    source: str,
+    problems: list[str],
 ) -> Any:
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
+    known = [f.name for f in dataclasses.fields(cls)]
     for key in table:
         if key not in known:
             hint = _did_you_mean(key, sorted(known))
-            raise ConfigError(f"unknown key [{section}] {key} in {source}{hint}")
+            problems.append(f"unknown key [{section}] {key} in {source}{hint}")
     values: dict[str, Any] = {}
     for key in known:
         env_name = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
         where = f"[{section}] {key} in {source}"
-        if env_name in environ:
-            values[key] = _from_env(
-                environ[env_name], hints[key], f"environment variable {env_name}"
-            )
-        elif key in table:
-            values[key] = _coerce(table[key], hints[key], where)
+        try:
+            if env_name in environ:
+                values[key] = _from_env(
+                    environ[env_name], hints[key], f"environment variable {env_name}"
+                )
+            elif key in table:
+                values[key] = _coerce(table[key], hints[key], where)
+        except ConfigError as problem:
+            # A bad value keeps its default so the remaining keys are still checked.
+            problems += problem.problems
     return cls(**values)
 
 
@@ -212,35 +233,59 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _validate(config: Config, source: str) -> None:
+def _validate(config: Config, source: str) -> list[str]:
+    problems: list[str] = []
     if not 0 < config.web.port < 65536:
-        raise ConfigError(f"[web] port in {source} must be between 1 and 65535")
+        problems.append(f"[web] port in {source} must be between 1 and 65535")
     if not config.web.public_url.startswith(("http://", "https://")):
-        raise ConfigError(f"[web] public_url in {source} must start with http:// or https://")
+        problems.append(f"[web] public_url in {source} must start with http:// or https://")
     if config.calendar.provider not in PROVIDERS:
-        raise ConfigError(
+        problems.append(
             f"[calendar] provider in {source} must be one of {', '.join(PROVIDERS)}, "
             f"got {config.calendar.provider!r}"
         )
     try:
         ZoneInfo(config.bot.default_timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
+        problems.append(
             f"[bot] default_timezone in {source} is not an IANA time zone: "
             f"{config.bot.default_timezone!r}"
-        ) from None
+        )
     if "://" not in config.storage.url:
-        raise ConfigError(f"[storage] url in {source} must be an SQLAlchemy URL")
+        problems.append(f"[storage] url in {source} must be an SQLAlchemy URL")
     for section, key, value in (
         ("web", "booking_posts_per_minute", config.web.booking_posts_per_minute),
         ("cometchat", "send_per_minute", config.cometchat.send_per_minute),
     ):
         if value < 1:
-            raise ConfigError(f"[{section}] {key} in {source} must be 1 or more, got {value}")
+            problems.append(f"[{section}] {key} in {source} must be 1 or more, got {value}")
+    for number, key in enumerate(config.security.token_keys, start=1):
+        if not _is_fernet_key(key):
+            # The key itself is a secret: name its position, never echo it.
+            problems.append(
+                f"[security] token_keys entry {number} in {source} is not a Fernet key "
+                f"(44 characters of URL-safe base64; {MAKE_KEY})"
+            )
+    return problems
+
+
+MAKE_KEY = (
+    'make one with: python -c "from cryptography.fernet import Fernet; '
+    'print(Fernet.generate_key().decode())"'
+)
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 def require_real_mode(config: Config, source: str) -> None:
-    """Keys that `calbot serve` cannot run without; the demo needs none of them."""
+    """Keys that `calbot serve` cannot run without; the demo needs none of them.
+
+    Every missing or weak key is reported at once."""
     needed = [
         ("security", "secret_key", config.security.secret_key),
         ("cometchat", "app_id", config.cometchat.app_id),
@@ -258,15 +303,17 @@ def require_real_mode(config: Config, source: str) -> None:
             ("microsoft", "client_id", config.microsoft.client_id),
             ("microsoft", "client_secret", config.microsoft.client_secret),
         ]
+    problems: list[str] = []
     for section, key, value in needed:
         if not value:
             env = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
-            raise ConfigError(f"[{section}] {key} is missing in {source} (or set {env})")
+            problems.append(f"[{section}] {key} is missing in {source} (or set {env})")
     if config.calendar.provider != "local" and not config.security.token_keys:
-        raise ConfigError(
-            f"[security] token_keys is missing in {source} (calendar tokens are stored encrypted; "
-            'make one with: python -c "from cryptography.fernet import Fernet; '
-            'print(Fernet.generate_key().decode())")'
+        problems.append(
+            f"[security] token_keys is missing in {source} (calendar tokens are stored "
+            f"encrypted; {MAKE_KEY})"
         )
-    if len(config.security.secret_key) < 32:
-        raise ConfigError(f"[security] secret_key in {source} must be at least 32 characters")
+    if config.security.secret_key and len(config.security.secret_key) < 32:
+        problems.append(f"[security] secret_key in {source} must be at least 32 characters")
+    if problems:
+        raise ConfigError(*problems)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import secrets
+import socket
 from pathlib import Path
 
 from aiohttp import web
@@ -96,19 +98,44 @@ def build_demo_app(config: Config) -> web.Application:
 
 
 def run_demo(host: str, port: int, data_dir: Path) -> None:
+    sock = bind(host, port)
     config = demo_config(host, port, data_dir)
     app = build_demo_app(config)
+    people = ", ".join(uid for uid, _, _ in DEMO_USERS)
     print(
-        f"calbot demo: open {config.web.public_url}/ and pick a demo user "
-        "(alice, bob, carol, dave). Ctrl+C stops it."
+        f"calbot demo: open {config.web.public_url}/ and pick a demo user ({people}). "
+        "Ctrl+C stops it."
     )
-    _run(app, host, port)
+    _run(app, sock)
 
 
-def _run(app: web.Application, host: str, port: int) -> None:
-    # Ctrl+C cancels aiohttp's main task; the app has already shut down cleanly by then.
+class PortInUse(Exception):
+    """The web port is taken (usually a second demo); says which port to try instead."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Take the port before any start-up work, so a busy port fails at once, not after
+    migrations and seeding have run and the hub has been announced as ready."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as problem:
+        sock.close()
+        if problem.errno == errno.EADDRINUSE:
+            raise PortInUse(f"port {port} is in use; try --port {port + 1}") from None
+        raise PortInUse(f"cannot listen on {host}:{port}: {problem.strerror}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def _run(app: web.Application, sock: socket.socket) -> None:
+    # run_app turns SIGINT into KeyboardInterrupt and SIGTERM into GracefulExit and shuts the
+    # app down (outbox flush, hub hang-up) before returning; both end the same quiet way.
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        web.run_app(app, host=host, port=port, print=None)
+        web.run_app(app, sock=sock, print=None, handle_signals=True)
     print("calbot stopped.")
 
 
@@ -116,9 +143,10 @@ def run_real(config: Config) -> None:
     def transport(_app: web.Application) -> Transport:
         return CometChatClient(config.cometchat)
 
+    sock = bind(config.web.host, config.web.port)
     app = build_app(config, transport)
     print(
         f"calbot serving on {config.web.host}:{config.web.port}; CometChat webhook: "
         f"{config.web.public_url.rstrip('/')}{urls.WEBHOOK}"
     )
-    _run(app, config.web.host, config.web.port)
+    _run(app, sock)
