@@ -20,7 +20,7 @@ from storage.records import (
     Share,
 )
 from storage.sql_base import SqlBase
-from storage.store import BookerQuota, QuotaReached, SlotTaken
+from storage.store import BookerQuota, HeldBefore, QuotaReached, SlotTaken
 from storage.tables import (
     booking_attendees,
     bookings,
@@ -28,6 +28,10 @@ from storage.tables import (
     outbox,
     shares,
 )
+
+
+# Booking ids of keyed holds (uuid5 of the request): a re-run of the same request finds its hold.
+_REQUESTS = uuid.UUID("5b0f6f1e-4c1e-4c55-9b8e-2f0d3a6c1b15")
 
 
 class BookingQueries(SqlBase):
@@ -73,9 +77,13 @@ class BookingQueries(SqlBase):
 
     # Bookings ----------------------------------------------------------------------------------
     async def hold_booking(
-        self, booking: NewBooking, now: datetime, quota: BookerQuota | None = None
+        self,
+        booking: NewBooking,
+        now: datetime,
+        quota: BookerQuota | None = None,
+        request: str | None = None,
     ) -> Booking:
-        booking_id = str(uuid.uuid4())
+        booking_id = str(uuid.uuid4() if request is None else uuid.uuid5(_REQUESTS, request))
         async with self._write() as conn:
             if not self._sqlite:
                 # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs a lock
@@ -83,6 +91,12 @@ class BookingQueries(SqlBase):
                 await conn.execute(
                     sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(booking.owner_uid)))
                 )
+            if request is not None:
+                before = (
+                    await conn.execute(sa.select(bookings).where(bookings.c.id == booking_id))
+                ).first()
+                if before is not None:
+                    raise HeldBefore(_booking(before))
             clash = (
                 await conn.execute(
                     sa.select(bookings)

@@ -48,6 +48,11 @@ class SlotTaken(Exception):
         self.conflict = conflict
 
 
+class HeldBefore(SlotTaken):
+    """The same request made this booking before (a re-run after a crash or a lost lease):
+    `conflict` is that booking, in whatever state the earlier run left it."""
+
+
 class Store(Protocol):
     # Users and their settings
     async def get_user(self, uid: str) -> User | None: ...
@@ -79,10 +84,16 @@ class Store(Protocol):
     async def create_share(self, share: NewShare, now: datetime) -> Share: ...
     async def get_share(self, share_id: str) -> Share | None: ...
     async def hold_booking(
-        self, booking: NewBooking, now: datetime, quota: BookerQuota | None = None
+        self,
+        booking: NewBooking,
+        now: datetime,
+        quota: BookerQuota | None = None,
+        request: str | None = None,
     ) -> Booking:
         """Atomically check overlap (SlotTaken) and the booker's quota (QuotaReached), then
-        insert a `held` booking."""
+        insert a `held` booking. With `request` (the inbound event that asks for it) the
+        booking's id derives from it, and a second hold for the same request raises HeldBefore
+        with the first one instead of refusing the slot as taken by itself."""
         ...
 
     async def transition_booking(

@@ -5,21 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pytest
 import socketio
 import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.test_utils import unused_port
 from sqlalchemy import event
 
-from bot.core.inbox import LEASE
+from bot.calendars.local import LocalCalendar
+from bot.calendars.provider import BusyResult, CalendarProvider
+from bot.core.inbox import LEASE, Inbox
+from bot.core.messages import Conversation, IncomingMessage, Sender
 from bot.core.runtime import RUNTIME
+from bot.scheduling import booking
+from bot.scheduling.cards import INVITE_TYPE
 from bot.serve import build_demo_app, demo_config
 from bot.transports.hub import NOT_ACCEPTED
+from storage import SqlStore
+from storage.records import Connection
 from storage.tables import inbox
+from tests.chat import Chat, meet
+from tests.fakes import Crash, CrashAfterCreate, FrozenClock, PassThrough
 from tests.test_cometchat import AUTH, World, current, message
 from tests.test_cometchat import world as world  # the fixture
 
@@ -134,3 +146,67 @@ async def test_the_demo_hub_answers_only_what_the_inbox_took(tmp_path: Path) -> 
     finally:
         await bob.disconnect()
         await runner.cleanup()
+
+
+class CrashAfterHold(PassThrough):
+    """Wraps a calendar: the process 'dies' at the first calendar look made while a booking is
+    held (the re-check right after the hold), before anything reaches the calendar."""
+
+    def __init__(self, inner: CalendarProvider, store: SqlStore) -> None:
+        super().__init__(inner)
+        self.store, self.crashed = store, False
+
+    async def free_busy(
+        self, owners: Sequence[Connection], start: datetime, end: datetime
+    ) -> dict[str, BusyResult]:
+        held = await self.store.stale_holds(datetime(9999, 1, 1, tzinfo=UTC))
+        if held and not self.crashed:
+            self.crashed = True
+            raise Crash()
+        return await self.inner.free_busy(owners, start, end)
+
+
+def crashing(kind: str, store: SqlStore) -> CalendarProvider:
+    local = LocalCalendar(store)
+    return CrashAfterHold(local, store) if kind == "hold" else CrashAfterCreate(local)
+
+
+@pytest.mark.parametrize("crash", ["hold", "event"])
+async def test_a_book_run_again_after_a_crash_finishes_its_own_hold(
+    store: SqlStore, clock: FrozenClock, crash: str
+) -> None:
+    await meet(store, "alice", "America/New_York")
+    await meet(store, "bob", "Europe/Berlin")
+    first = Chat(store, clock, calendar=crashing(crash, store))
+    await first.say("/share @bob", sender="alice")
+    message = IncomingMessage(
+        id="book-1",
+        sender=Sender("bob", "Bob"),
+        conversation=Conversation("user", "calbot"),
+        text="/book tomorrow 3pm",
+        sent_at=clock.now(),
+    )
+    dying = Inbox(store, partial(first.dispatcher.dispatch, deduplicated=True), clock)
+    item = await dying.accept(message)
+    assert item is not None
+    with pytest.raises(Crash):
+        await dying.process(item)
+    [held] = await store.stale_holds(datetime(9999, 1, 1, tzinfo=UTC))
+
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    restarted = Chat(store, clock)  # a new process: same database, a working calendar
+    inbox = Inbox(store, partial(restarted.dispatcher.dispatch, deduplicated=True), clock)
+    assert await inbox.relay_once() == 1
+    await inbox.drain()
+    await booking.recover(restarted.services)  # what start-up runs: nothing left to settle
+    await restarted.services.outbox.flush()
+
+    [booked] = await store.upcoming_bookings("bob", clock.now())
+    assert booked.id == held.id and booked.status == "confirmed"
+    events = await store.local_busy(["alice"], clock.now(), clock.now() + timedelta(days=3))
+    assert len(events["alice"]) == 1, "one event in Alice's calendar"
+    invites = [m for m in restarted.sent if m.type == INVITE_TYPE]
+    assert len(invites) == 1 and invites[0].receiver == "bob"
+    told = [m.text for m in restarted.sent if m.receiver == "bob" and m.type == "text"]
+    assert len(told) == 1 and told[0].startswith("Booked"), told
+    assert await store.inbox_pending_count() == 0

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,10 @@ BACKOFF_CAP_SECONDS = 300.0
 BATCH = 32
 
 Dispatch = Callable[[Event], Awaitable[None]]
+
+# The key of the inbox event being run in this task: work with side effects outside the outbox
+# (a booking's hold) keys itself by it, so a re-run resumes that work instead of tripping on it.
+CURRENT_EVENT: ContextVar[str | None] = ContextVar("calbot_inbox_event", default=None)
 
 
 def event_key(event: Event) -> str:
@@ -155,6 +160,7 @@ class Inbox:
             log.exception("inbox event %s is unreadable; marking it done", item.key)
             await self._store.finish_inbound(item.id, self._clock.now())
             return
+        CURRENT_EVENT.set(item.key)  # this task's own context: no reset needed
         try:
             await self._dispatch(event)
         except asyncio.CancelledError:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.calendars.provider import CalendarError, EventDraft
 from bot.core.context import Services
+from bot.core.inbox import CURRENT_EVENT
 from bot.core.messages import ReceiverType, text_message
 from bot.errors import UserError
 from bot.scheduling import freebusy
@@ -25,7 +26,7 @@ from bot.scheduling.availability import merge, utc, working_windows
 from bot.scheduling.cards import InviteCard, both_zones, invite_message
 from bot.scheduling.invites import Invite, ics, links
 from storage.records import Booking, Connection, NewBooking, Share, User
-from storage.store import BookerQuota, QuotaReached, SlotTaken
+from storage.store import BookerQuota, HeldBefore, QuotaReached, SlotTaken
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ async def book(services: Services, slot: Slot) -> Booking:
     """Book `slot` or raise a UserError saying why not."""
     now = services.clock.now()
     connection = await _checked(services, slot, now)
+    event = CURRENT_EVENT.get()
     try:
         held = await services.store.hold_booking(
             NewBooking(
@@ -102,7 +104,11 @@ async def book(services: Services, slot: Slot) -> Booking:
             None
             if slot.owner.uid == slot.booker.uid
             else BookerQuota(now - timedelta(days=1), BOOKINGS_PER_DAY),
+            # One booking per owner per inbound event (a /vote may book for one organizer).
+            None if event is None else f"{event}|{slot.owner.uid}",
         )
+    except HeldBefore as before:
+        return await _resume(services, before.conflict, connection, slot)
     except SlotTaken:
         raise SlotGone(slot.owner) from None
     except QuotaReached:
@@ -120,6 +126,20 @@ async def book(services: Services, slot: Slot) -> Booking:
         await services.store.transition_booking(held.id, "held", "rejected")
         raise SlotGone(slot.owner)
     return await finish(services, held, connection, slot.attendee_emails)
+
+
+async def _resume(
+    services: Services, earlier: Booking, connection: Connection, slot: Slot
+) -> Booking:
+    """The same event ran before and stopped (crash, lost lease): finish its hold rather than
+    refuse the slot as taken by itself. As in `recover`, the calendar is not checked again: the
+    earlier run may already have created the event, which would read as busy."""
+    if earlier.status == "confirmed":
+        return earlier  # booked; only the reply may be missing, and it is keyed by the event
+    if earlier.status != "held":
+        raise SlotGone(slot.owner)  # the earlier run was refused; so is this one
+    log.info("resuming booking %s held by an earlier run of the same event", earlier.id)
+    return await finish(services, earlier, connection, slot.attendee_emails)
 
 
 async def finish(
