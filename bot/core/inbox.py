@@ -178,6 +178,12 @@ class Inbox:
                 retry_at = self._clock.now() + timedelta(seconds=delay)
                 await self._store.release_inbound(item.id, retry_at, str(problem))
             return
+        # Not in the replies' transaction: a handler queues several replies in separate writes
+        # and the dispatcher owns those. Safe all the same, since what a re-run repeats is
+        # keyed by this event: replies (`<id>:<n>` outbox keys), bookings (holds keyed by the
+        # event), invites (`invite:<booking>`); what is not keyed is idempotent (settings,
+        # votes, memberships) or an unseen row (a second share whose card is never sent).
+        # tests/test_inbox.py re-runs events that died before their replies and mid-booking.
         try:
             await self._store.finish_inbound(item.id, self._clock.now())
         except Exception:
