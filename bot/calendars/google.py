@@ -1,7 +1,8 @@
 """Google Calendar as a CalendarProvider: free/busy and events on the primary calendar only.
 
-google-api-python-client is synchronous, so each call runs in a worker thread with its own
-httplib2 connection (they are not thread-safe) and a socket timeout. Retries are ours: capped
+google-api-python-client is synchronous, so each call runs on the calendar I/O thread pool with
+a pooled httplib2 connection of its own (they are not thread-safe) and a socket timeout; the API
+description is built once per process (bot.calendars.google_client). Retries are ours: capped
 exponential backoff with full jitter for 429, 403 rate limits, 5xx and network errors; other
 errors are permanent. Access tokens are refreshed single-flight per user; `invalid_grant` marks
 the connection for reconnecting and tells the user once.
@@ -18,14 +19,12 @@ from datetime import datetime
 from typing import Any
 
 import google.auth.exceptions
-import google_auth_httplib2
 import httplib2
 from google.auth.transport.requests import Request as AuthRequest
 from google.oauth2.credentials import Credentials
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from bot.calendars import google_oauth
+from bot.calendars import google_client, google_oauth
 from bot.calendars.provider import (
     BusyResult,
     CalendarError,
@@ -72,6 +71,8 @@ class GoogleCalendar:
         timeout: float = SOCKET_TIMEOUT,
     ) -> None:
         self._timeout = timeout
+        self._http = google_client.HttpPool(timeout)
+        self._endpoint = config.api_base.rstrip("/") + "/calendar/v3/"
         self._config = config
         self._store = store
         self._vault = vault
@@ -203,7 +204,9 @@ class GoogleCalendar:
         for attempt in range(MAX_ATTEMPTS):
             credentials = await self._fresh_credentials(owner)
             try:
-                answer: dict[str, Any] = await asyncio.to_thread(self._execute, credentials, make)
+                answer: dict[str, Any] = await google_client.in_thread(
+                    self._execute, credentials, make
+                )
                 return answer
             except HttpError as error:
                 status, reason = error.status_code, _reason(error)
@@ -232,18 +235,7 @@ class GoogleCalendar:
         raise CalendarError(f"Google Calendar is not answering ({problem})")
 
     def _execute(self, credentials: Credentials, make: Callable[[Any], Any]) -> Any:
-        http = google_auth_httplib2.AuthorizedHttp(
-            credentials, http=httplib2.Http(timeout=self._timeout)
-        )
-        api = build(
-            "calendar",
-            "v3",
-            http=http,
-            static_discovery=True,
-            cache_discovery=False,
-            client_options={"api_endpoint": self._config.api_base.rstrip("/") + "/calendar/v3/"},
-        )
-        return make(api).execute(num_retries=0)
+        return google_client.execute(self._http, self._endpoint, credentials, make)
 
     async def _fresh_credentials(self, owner: Connection) -> Credentials:
         key = (owner.uid, owner.generation)
@@ -254,7 +246,7 @@ class GoogleCalendar:
                 self._credentials[key] = credentials
             if not credentials.valid:
                 try:
-                    await asyncio.to_thread(credentials.refresh, AuthRequest())
+                    await google_client.in_thread(credentials.refresh, AuthRequest())
                 except google.auth.exceptions.RefreshError as error:
                     await self._refresh_failed(owner, error)
                 except google.auth.exceptions.TransportError as error:
