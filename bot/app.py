@@ -30,6 +30,7 @@ from bot.core.logs import install_redaction
 from bot.core.messages import Event, text_message
 from bot.core.metrics import MeteredCalendar, Metrics
 from bot.core.outbox import Outbox, Transport
+from bot.core.roster import CachedRoster, Roster
 from bot.core.routing import Catalog
 from bot.core.runtime import RUNTIME, Runtime
 from bot.core.throttle import RateLimit
@@ -80,6 +81,7 @@ def build_services(
         links=links,
         vault=vault,
         metrics=metrics,
+        roster=CachedRoster(transport, clock) if isinstance(transport, Roster) else None,
     )
     providers, flows = _providers(config, services, vault, metrics)
     calendars = Calendars(providers, config.calendar.provider, flows)

@@ -66,7 +66,7 @@ def build_demo_app(config: Config) -> web.Application:
             return await app[RUNTIME].accept(message)  # the durable inbox, as for webhooks
 
         hub_url = f"http://127.0.0.1:{config.web.port}"
-        transports.append(HubTransport(hub_url, secret, bot_uid, accept))
+        transports.append(HubTransport(hub_url, secret, bot_uid, accept, directory))
         return transports[-1]
 
     app = build_app(config, transport)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from bot.scheduling.group_slots import Member, candidates, shortlist
 from bot.scheduling.poll_card import local_times, poll_card
 from bot.timeparse import TimeParseError
 
+log = logging.getLogger(__name__)
 router = Router("find")
 
 DEFAULT_LENGTH = timedelta(minutes=30)
@@ -81,7 +83,7 @@ async def find(ctx: Context, request: FindRequest) -> None:
     if conversation.kind != "group":
         raise UserError("/find works in a group chat. In a one-to-one chat use /share or /book.")
     guid = conversation.receiver
-    known = [uid for uid in await ctx.store.group_members(guid) if uid != ctx.settings.bot_uid]
+    known = await _members(ctx, guid)
     required = list(dict.fromkeys([ctx.user.uid, *request.required]))
     if not request.required:
         required += [uid for uid in known if uid not in required]
@@ -259,6 +261,23 @@ async def member_left(services: Services, guid: str, uid: str) -> None:
         busy = await groups.poll_busy(services, poll)
         for n, message in enumerate(await progress(services, poll.id, busy)):
             await services.outbox.post(f"left:{poll.id}:{uid}:{n}", message)
+
+
+async def _members(ctx: Context, guid: str) -> list[str]:
+    """The group's members: the chat service's list (cached) joined with those we have seen."""
+    roster = ctx.services.roster
+    if roster is not None:
+        try:
+            listed = await roster.group_members(guid)
+        except Exception:
+            # The store's own view (who spoke, membership webhooks) still works without it.
+            log.warning("could not list the members of group %s", guid, exc_info=True)
+            listed = []
+        for uid, name in listed:
+            if uid != ctx.settings.bot_uid:
+                await ctx.store.ensure_user(uid, name, ctx.settings.default_timezone)
+                await ctx.store.add_group_member(guid, uid)
+    return [uid for uid in await ctx.store.group_members(guid) if uid != ctx.settings.bot_uid]
 
 
 @router.event(MembershipChange)

@@ -64,6 +64,7 @@ class FakeCometChat:
     next_id: int = 1000
     latency: float = 0.0  # seconds added to every answer, like a round trip to CometChat
     listeners: list[Callable[[Received], None]] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)  # guid -> member uids
 
     def fail(
         self,
@@ -86,7 +87,42 @@ class FakeCometChat:
         app.router.add_post("/v3/messages", self._send)
         app.router.add_post("/v3/bots/{uid}/messages", self._send)
         app.router.add_post("/v3/messages/{parent}/thread", self._send)
+        app.router.add_get("/v3/groups/{guid}/members", self._members)
         return app
+
+    async def _members(self, request: web.Request) -> web.Response:
+        """GET /groups/{guid}/members as REST v3 pages it (perPage at most 100... 1000)."""
+        if request.headers.get("apikey") != self.api_key:
+            return web.json_response(
+                error_body("AUTH_ERR_APIKEY_NOT_FOUND", "The API key you provided is not valid.",
+                           "Please verify the apiKey header."),
+                status=401,
+            )  # fmt: skip
+        guid = request.match_info["guid"]
+        if guid not in self.groups:
+            return web.json_response(
+                error_body("ERR_GUID_NOT_FOUND", f"The group with guid {guid} does not exist.",
+                           "Please verify the guid."),
+                status=404,
+            )  # fmt: skip
+        try:
+            per_page = int(request.query.get("perPage", "100"))
+            page = int(request.query.get("page", "1"))
+        except ValueError:
+            return web.json_response(
+                error_body("ERR_BAD_REQUEST", "Invalid request.", ""), status=400
+            )
+        if not 1 <= per_page <= 1000 or page < 1:
+            return web.json_response(
+                error_body("ERR_BAD_REQUEST", "Invalid request.", ""), status=400
+            )
+        members = self.groups[guid]
+        chunk = members[(page - 1) * per_page : page * per_page]
+        pages = max(1, -(-len(members) // per_page))
+        data = [{"uid": uid, "name": uid.capitalize(), "scope": "participant"} for uid in chunk]
+        pagination = {"total": len(members), "count": len(chunk), "per_page": per_page,
+                      "current_page": page, "total_pages": pages}  # fmt: skip
+        return web.json_response({"data": data, "meta": {"pagination": pagination}})
 
     async def _send(self, request: web.Request) -> web.Response:
         if self.latency:

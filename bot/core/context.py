@@ -13,6 +13,7 @@ from bot.core.links import LinkSigner
 from bot.core.messages import IncomingMessage, OutgoingMessage, text_message
 from bot.core.metrics import Metrics
 from bot.core.outbox import Outbox
+from bot.core.roster import Roster
 from bot.core.routing import Catalog
 from bot.core.urls import Urls
 from bot.timeparse import ParsedTime, Prefs, parse
@@ -42,6 +43,7 @@ class Services:
     links: LinkSigner
     vault: TokenVault | None = None  # seals calendar tokens; only providers with tokens need it
     metrics: Metrics = field(default_factory=Metrics)
+    roster: Roster | None = None  # group members from the chat service, when it can say
 
     @property
     def urls(self) -> Urls:

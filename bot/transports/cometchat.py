@@ -29,6 +29,7 @@ from bot.core.throttle import RateLimit
 log = logging.getLogger(__name__)
 
 MESSAGE_TRIGGERS = {"message_sent", "after_message", "user_mentioned"}
+MAX_MEMBER_PAGES = 10  # 1,000 members: more than /find plans for
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5, sock_read=10)
 
 
@@ -233,6 +234,32 @@ class CometChatClient:
                     raise await _error(response)
         except (TimeoutError, aiohttp.ClientError) as problem:
             raise CometChatError(0, "NETWORK", repr(problem)) from None
+
+    async def group_members(self, guid: str) -> list[tuple[str, str]]:
+        """GET /groups/{guid}/members, every page (a Roster for /find in a fresh group)."""
+        found: list[tuple[str, str]] = []
+        headers = {"apikey": self._config.api_key, "Accept": "application/json"}
+        for page in range(1, MAX_MEMBER_PAGES + 1):
+            try:
+                async with self._session.get(
+                    f"{self._base}/groups/{guid}/members",
+                    params={"perPage": "100", "page": str(page)},
+                    headers=headers,
+                    timeout=self._timeout,
+                ) as response:
+                    if response.status >= 300:
+                        raise await _error(response)
+                    body = await response.json(content_type=None)
+            except (TimeoutError, aiohttp.ClientError) as problem:
+                raise CometChatError(0, "NETWORK", repr(problem)) from None
+            items = body.get("data") if isinstance(body, dict) else None
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and isinstance(item.get("uid"), str):
+                    found.append((item["uid"].lower(), str(item.get("name") or item["uid"])))
+            pagination = _object(_object(body.get("meta")).get("pagination"))
+            if page >= int(pagination.get("total_pages") or 1):
+                break
+        return found
 
     def _remember(self, ref: str | None, body: Any) -> None:
         data = body.get("data") if isinstance(body, dict) else None

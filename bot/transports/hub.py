@@ -259,11 +259,20 @@ class HubTransport:
         secret: str,
         bot_uid: str,
         accept: Callable[[IncomingMessage], Awaitable[object]],
+        directory: Directory | None = None,
     ) -> None:
         self._url, self._secret, self._bot_uid = url, secret, bot_uid
         self._accept = accept
+        self._directory = directory
         self._client = socketio.AsyncClient(reconnection=True)
         self._client.on("message", self._received)
+
+    async def group_members(self, guid: str) -> list[tuple[str, str]]:
+        """The demo group's people, as the hub's directory lists them (a Roster)."""
+        if self._directory is None or guid not in self._directory.groups:
+            return []
+        _, uids = self._directory.groups[guid]
+        return [(uid, self._directory.users.get(uid, uid)) for uid in uids]
 
     async def connect(self, attempts: int = 200) -> None:
         """Connect once the web server listens (it starts after the app's start-up hooks)."""
