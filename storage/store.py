@@ -227,6 +227,23 @@ class Store(Protocol):
         """Compare-and-swap, so a state can be used once."""
         ...
 
+    # Lifetimes (issue 16): what we keep, and for how long
+    async def delete_oauth_state(self, state: str) -> bool: ...
+    async def message_claimed(self, message_id: str) -> bool:
+        """Whether claim_message(message_id) was ever won (and not yet purged)."""
+        ...
+
+    async def purge_expired(
+        self, oauth_before: datetime, records_before: datetime
+    ) -> dict[str, int]:
+        """Delete OAuth attempts older than `oauth_before`; processed ids, delivered outbox
+        rows and handled inbox rows older than `records_before`. Counts per table."""
+        ...
+
+    async def forget_user(self, uid: str) -> dict[str, int]:
+        """/forget-me: everything about `uid` but the bookings others need. Counts per table."""
+        ...
+
     # Groups and /find polls
     async def add_group_member(self, guid: str, uid: str) -> None: ...
     async def remove_group_member(self, guid: str, uid: str) -> bool: ...

@@ -37,7 +37,7 @@ REDACTIONS = (
     ),
 )
 # Loggers that print driver calls with their bound parameters.
-SQL_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg")
+SQL_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "asyncpg")
 _SQL_TEXT = re.compile(
     r"'((?:SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK|PRAGMA|CREATE|ALTER|DROP|WITH)"
     r"\b[^']*)'",

@@ -6,6 +6,7 @@ scheduling domain build links through `Urls`, so a path is written exactly once.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,7 +29,9 @@ CONNECT_CALDAV = "/connect/caldav"
 OAUTH_CALLBACK = "/oauth/callback"
 OAUTH_CONFIRM = "/oauth/confirm"
 
-CONNECT_LINK_LIFETIME = timedelta(hours=1)
+# OA-3: a forwarded connect link must die quickly; it is also single use and bound to the
+# first browser that opens it (bot.web.connect_page).
+CONNECT_LINK_LIFETIME = timedelta(minutes=10)
 ICS_LINK_LIFETIME = timedelta(days=365)
 CLICK_AUDIENCE = "click:"
 BUSY_AUDIENCE = "busy"
@@ -45,7 +48,9 @@ class Urls:
         return f"{self.public_url.rstrip('/')}{path}"
 
     def connect(self, uid: str, now: datetime) -> str:
-        claims = LinkClaims("connect", uid, 0, now + CONNECT_LINK_LIFETIME)
+        # A random serial in the generation slot: every link is distinct, so spending one
+        # (they are single use) never spends the next, even within the same second.
+        claims = LinkClaims("connect", uid, secrets.randbits(48), now + CONNECT_LINK_LIFETIME)
         return self._absolute(f"{CONNECT}?t={self.signer.sign(claims)}")
 
     def booking_page(self, share_id: str, audience: str, generation: int, until: datetime) -> str:

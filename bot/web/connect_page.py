@@ -33,12 +33,45 @@ def connect_link(services: Services, uid: str) -> str:
     return services.urls.connect(uid, services.clock.now())
 
 
-async def _posted_by(request: web.Request, runtime: Runtime) -> User:
-    """Who a connect-page form was posted for, checked by its link and CSRF token."""
+async def _posted_by(request: web.Request, runtime: Runtime, *, spend: bool = True) -> User:
+    """Who a connect-page form was posted for, checked by its link, this browser and the CSRF
+    token. Starting a sign-in or disconnecting spends the link (OA-3: single use)."""
     form = await read_form(request)
-    user = await _user_for(runtime, str(form.get("t", "")))
+    token = str(form.get("t", ""))
+    user = await _user_for(runtime, token)
     _checked_csrf(request, runtime.services, str(form.get("csrf", "")), user.uid)
+    await _claim(runtime.services, token, request.cookies.get(BROWSER_COOKIE, ""), user)
+    if spend:
+        await _spend(runtime.services, token)
     return user
+
+
+def _link_key(kind: str, token: str, nonce: str = "") -> str:
+    # Kept among processed ids (purged after the retention) under hashes, never the token.
+    digest = hashlib.sha256(f"{token}\x00{nonce}".encode()).hexdigest()[:48]
+    return f"connect-link:{kind}:{digest}"
+
+
+async def _claim(services: Services, token: str, nonce: str, user: User) -> None:
+    """A connect link belongs to the first browser that opens it: a forwarded or leaked link
+    opened anywhere else is refused, and so is a link already used."""
+    store, now = services.store, services.clock.now()
+    if await store.message_claimed(_link_key("spent", token)):
+        raise PageProblem(
+            410, f"This connect link was already used. {user.name}, send /connect for a new one."
+        )
+    if await store.claim_message(_link_key("owner", token), now):
+        await store.claim_message(_link_key("browser", token, nonce), now)
+    elif not nonce or not await store.message_claimed(_link_key("browser", token, nonce)):
+        raise PageProblem(
+            410,
+            "This connect link was opened in another browser. Connect links are personal "
+            "and work once: send /connect in chat to get your own.",
+        )
+
+
+async def _spend(services: Services, token: str) -> None:
+    await services.store.claim_message(_link_key("spent", token), services.clock.now())
 
 
 async def _user_for(runtime: Runtime, token: str) -> User:
@@ -93,6 +126,7 @@ async def show(request: web.Request) -> web.Response:
     token = request.query.get("t", "")
     user = await _user_for(runtime, token)
     nonce = _nonce(request)
+    await _claim(services, token, nonce, user)
     connection = await services.store.get_connection(user.uid)
     calendars = services.calendar
     response = render_page(
@@ -146,7 +180,7 @@ def _oauth_choices(services: Services) -> list[OAuthFlow]:
 async def connect_caldav(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     services = runtime.services
-    user = await _posted_by(request, runtime)
+    user = await _posted_by(request, runtime, spend=False)
     if services.vault is None or "caldav" not in services.calendar.names():
         raise PageProblem(400, "CalDAV calendars can't be connected on this server.")
     form = await read_form(request)
@@ -160,6 +194,7 @@ async def connect_caldav(request: web.Request) -> web.Response:
         services.vault, user.uid, url, username, password, account.calendar_url
     )
     shown = f"{username} ({account.calendar_name})"
+    await _spend(services, str(form.get("t", "")))
     key = f"caldav:{user.uid}:{services.clock.now().isoformat()}"
     raise await _connected(services, user.uid, "caldav", "CalDAV calendar", shown, sealed, key)
 
@@ -172,7 +207,7 @@ async def callback(request: web.Request) -> web.Response:
     state = _checked_state(request, services, state, "started")
     flow = _flow(services, state.state.partition(".")[0])
     if "error" in request.query or "code" not in request.query:
-        await services.store.advance_oauth_state(state.state, "started", "failed")
+        await services.store.delete_oauth_state(state.state)
         raise PageProblem(
             400,
             f"{flow.label} sign-in was cancelled, so nothing changed. "
@@ -183,7 +218,7 @@ async def callback(request: web.Request) -> web.Response:
             request.query["code"], state.verifier, services.urls.oauth_callback()
         )
     except OAuthError as failure:
-        await services.store.advance_oauth_state(state.state, "started", "failed")
+        await services.store.delete_oauth_state(state.state)
         raise PageProblem(400, str(failure)) from None
     if services.vault is None:
         raise PageProblem(503, "This server has no key to keep calendar tokens safe.")
@@ -216,7 +251,9 @@ async def confirm(request: web.Request) -> web.Response:
         raise PageProblem(400, "This sign-in is incomplete. Send /connect.")
     _checked_csrf(request, services, str(form.get("csrf", "")), state.state)
     flow = _flow(services, state.state.partition(".")[0])
-    if not await services.store.advance_oauth_state(state.state, "exchanged", "done"):
+    # Deleting the row is the single use: a second confirm finds nothing, and the sealed token
+    # it held lives on only in the connection.
+    if not await services.store.delete_oauth_state(state.state):
         raise PageProblem(400, "This sign-in was already used. Send /connect again.")
     raise await _connected(
         services, state.uid, flow.provider, flow.label, state.account, state.sealed, state.state
