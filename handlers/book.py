@@ -56,6 +56,20 @@ def parse_book_sentence(ctx: Context, text: str) -> BookRequest:
     return parse_book(ctx, re.sub(r"^\s*(?:please\s+)?book\b", "", text, flags=re.IGNORECASE))
 
 
+# "can we do thursday at 4 with @alice?": a question is a request to book, too.
+ASKING = re.compile(
+    r"^\s*(?:hey\s+)?(?:can|could|shall)\s+we\s+(?:do|meet|have|book|try)\b\s*(?:on\s+)?",
+    re.IGNORECASE,
+)
+
+
+def parse_book_question(ctx: Context, text: str) -> BookRequest:
+    rest = ASKING.sub("", text).strip().rstrip("?!. ")
+    rest = re.sub(r"\bwith\s+(?=@)", "", rest, flags=re.IGNORECASE)
+    return parse_book(ctx, rest)
+
+
+@router.phrase(ASKING.pattern + r".*@\w", command="/book", parse=parse_book_question)
 @router.phrase(r"\bbook\b.*@\w", command="/book", parse=parse_book_sentence)
 @router.command(
     "/book",
@@ -72,7 +86,7 @@ async def book(ctx: Context, request: BookRequest) -> None:
     """Book a meeting in someone's calendar (who shared with you, or @person)."""
     owner, share = await _owner_and_share(ctx, request)
     start, end = await _slot(ctx, owner, share, request.when)
-    title = booking.clean_title(request.title or "", f"{ctx.user.name} / {owner.name}")
+    title = booking.clean_title(request.title or "", booking.default_title(owner, ctx.user))
     await booking.book(
         ctx.services, booking.Slot.for_share(share, owner, ctx.user, start, end, title)
     )
@@ -235,7 +249,7 @@ async def picked(ctx: Context, pick: SchedulerPick) -> None:
     if share is None or owner is None:
         raise UserError("That availability share no longer exists; ask for a fresh /share.")
     start, end = pick.start, pick.start + timedelta(minutes=pick.minutes)
-    title = f"Meeting with {owner.name}"
+    title = booking.default_title(owner, ctx.user)
     booked = await booking.book(
         ctx.services, booking.Slot.for_share(share, owner, ctx.user, start, end, title)
     )

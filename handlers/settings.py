@@ -32,8 +32,7 @@ class HoursRequest:
 
 @dataclass(frozen=True, slots=True)
 class SettingsRequest:
-    key: str | None
-    value: str | None
+    changes: tuple[tuple[str, str], ...]  # (setting, stored value); empty: just show them
 
 
 def parse_timezone(ctx: Context, args: str) -> TimezoneRequest:
@@ -108,17 +107,25 @@ SETTING_CHOICES = {
 
 
 def parse_settings(ctx: Context, args: str) -> SettingsRequest:
-    words = args.lower().split()
-    if not words:
-        return SettingsRequest(None, None)
-    if len(words) != 2 or words[0] not in SETTING_CHOICES:
-        raise UsageError(
-            "I know two settings: 'dates' (mdy or dmy) and 'next' (next-week or first-after)."
-        )
-    choices = SETTING_CHOICES[words[0]]
-    if words[1] not in choices:
-        raise UsageError(f"{words[0]} can be {' or '.join(choices)}, not {words[1]!r}.")
-    return SettingsRequest(words[0], choices[words[1]])
+    # The usage shows both settings in one line, so both may come in one message, in any order.
+    words = args.lower().replace(",", " ").split()
+    changes: dict[str, str] = {}
+    while words:
+        key = words.pop(0)
+        if key not in SETTING_CHOICES:
+            raise UsageError(
+                "I know two settings: 'dates' (mdy or dmy) and 'next' (next-week or "
+                "first-after), e.g. /settings dates dmy next first-after"
+            )
+        choices = SETTING_CHOICES[key]
+        if not words:
+            raise UsageError(f"{key} can be {' or '.join(choices)}: e.g. /settings {key} "
+                             f"{next(iter(choices))}")  # fmt: skip
+        value = words.pop(0)
+        if value not in choices:
+            raise UsageError(f"{key} can be {' or '.join(choices)}, not {value!r}.")
+        changes[key] = choices[value]
+    return SettingsRequest(tuple(changes.items()))
 
 
 @router.command(
@@ -130,10 +137,11 @@ def parse_settings(ctx: Context, args: str) -> SettingsRequest:
 async def settings(ctx: Context, request: SettingsRequest) -> None:
     """Show your settings, or choose how 12/03 and "next friday" are read."""
     user = ctx.user
-    if request.key == "dates":
-        user = await ctx.store.update_user(user.uid, date_order=request.value)
-    elif request.key == "next":
-        user = await ctx.store.update_user(user.uid, next_weekday=request.value)
+    for key, value in request.changes:
+        if key == "dates":
+            user = await ctx.store.update_user(user.uid, date_order=value)
+        else:
+            user = await ctx.store.update_user(user.uid, next_weekday=value)
     await ctx.reply(describe_settings(user, ctx.clock.now()))
 
 

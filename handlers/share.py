@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ router = Router("share")
 DEFAULT_WINDOW = timedelta(days=7)
 MAX_WINDOW = timedelta(days=14)
 SUGGESTED_SLOTS = 20
+DAYS = re.compile(r"(\d{1,4})\s*(?:d|days?)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,17 @@ def parse_share(ctx: Context, args: str) -> ShareRequest:
     rest = rest.removeprefix("with ").removeprefix("my availability").strip()
     if not rest:
         return ShareRequest(uids[0] if uids else None, None)
+    days = DAYS.fullmatch(rest)
+    if days:
+        # The usage says [days]: a bare number is that many days from now.
+        count = int(days.group(1))
+        if not 1 <= count <= MAX_WINDOW.days:
+            raise UsageError(
+                f"I can share 1 to {MAX_WINDOW.days} days at a time, not {count}. "
+                f"Try /share {MAX_WINDOW.days}, or /share next week."
+            )
+        now = ctx.clock.now()
+        return ShareRequest(uids[0] if uids else None, (now, now + timedelta(days=count)))
     try:
         parsed = ctx.parse_time(rest)
     except TimeParseError as problem:

@@ -21,7 +21,7 @@ from bot.core.context import Services
 from bot.core.inbox import CURRENT_EVENT
 from bot.core.messages import ReceiverType, text_message
 from bot.errors import UserError
-from bot.scheduling import freebusy
+from bot.scheduling import alternatives, freebusy
 from bot.scheduling.availability import merge, utc, working_windows
 from bot.scheduling.cards import InviteCard, both_zones, invite_message
 from bot.scheduling.invites import Invite, ics, links
@@ -49,6 +49,12 @@ def clean_title(text: str, fallback: str) -> str:
     """A meeting title as shown to other people: one line of visible text, at most 200 chars."""
     cleaned = " ".join(unicodedata.normalize("NFC", text).translate(_INVISIBLE).split())
     return cleaned[:MAX_TITLE].strip() or fallback
+
+
+def default_title(owner: User, booker: User) -> str:
+    """The one rule for an untitled one-to-one meeting, whichever path booked it (/book, the
+    page, a scheduler pick): both names, booker first, so it reads right in both calendars."""
+    return f"{booker.name} / {owner.name}"
 
 
 class SlotGone(UserError):
@@ -94,7 +100,7 @@ async def book(services: Services, slot: Slot) -> Booking:
                 slot.booker.uid,
                 slot.start,
                 slot.end,
-                clean_title(slot.title, f"Meeting with {slot.owner.name}"),
+                clean_title(slot.title, default_title(slot.owner, slot.booker)),
                 slot.share.id if slot.share else None,
                 slot.receiver_type,
                 slot.receiver,
@@ -124,7 +130,9 @@ async def book(services: Services, slot: Slot) -> Booking:
         raise
     if any(utc(s) < utc(slot.end) and utc(slot.start) < utc(e) for s, e in busy):
         await services.store.transition_booking(held.id, "held", "rejected")
-        raise SlotGone(slot.owner)
+        raise await alternatives.busy_refusal(
+            services, slot.owner, slot.booker, slot.start, slot.end, busy, slot.share
+        )
     return await finish(services, held, connection, slot.attendee_emails)
 
 
