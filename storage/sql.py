@@ -5,10 +5,12 @@ One class assembled from focused query mixins; each mixin owns a few tables.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage import migrate
@@ -17,9 +19,12 @@ from storage.sql_groups import GroupQueries
 from storage.sql_inbox import InboxQueries
 from storage.sql_messages import MessageQueries
 from storage.sql_people import PeopleQueries
-from storage.sql_privacy import PrivacyQueries
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# A pooled PostgreSQL connection idle longer than this is pinged before use (a restart or an idle
+# timeout may have closed it); busy connections skip the round trip pool_pre_ping would add to
+# every transaction. One that dies unseen fails its statement, which the inbox runs again.
+PING_IDLE_SECONDS = 10.0
 
 
 async def open_store(url: str) -> SqlStore:
@@ -43,9 +48,30 @@ def _create_engine(url: str) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
-    )
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as problem:
+            raise DisconnectionError(str(problem)) from problem
+        if not alive:
+            # The pool drops this connection and checks out another (a fresh one if need be).
+            raise DisconnectionError("connection closed while idle")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -56,6 +82,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL stays consistent after a crash; only a power cut can take the
+        # last commits back, and it saves an fsync per transaction.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -66,13 +95,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-class SqlStore(
-    PeopleQueries,
-    BookingQueries,
-    MessageQueries,
-    GroupQueries,
-    InboxQueries,
-    PrivacyQueries,
-):
+class SqlStore(PeopleQueries, BookingQueries, MessageQueries, GroupQueries, InboxQueries):
     async def close(self) -> None:
         await self._engine.dispose()
