@@ -1,10 +1,11 @@
 """Handler modules, one router each; ROUTERS is the explicit, ordered list the app installs."""
 
 from bot.core.routing import Router
-from handlers import book, connect, find, help, settings, share
+from handlers import book, calendars, connect, find, help, settings, share
 
 ROUTERS: tuple[Router, ...] = (
     connect.router,
+    calendars.router,
     share.router,
     book.router,
     find.router,

@@ -37,6 +37,9 @@ class Account:
     timezone: str = "Europe/Berlin"
     busy: list[tuple[str, str]] = field(default_factory=list)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summary: str = ""
+    # Other calendars in this account's calendarList: calendar id -> accessRole.
+    shared: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,6 +70,16 @@ class FakeGoogle:
     def add_account(self, email: str, timezone: str = "Europe/Berlin") -> Account:
         self.accounts[email] = Account(email, timezone)
         return self.accounts[email]
+
+    def add_calendar(
+        self, email: str, calendar_id: str, summary: str, role: str = "owner"
+    ) -> Account:
+        """A secondary calendar (or one shared with `email`) in the account's calendarList."""
+        calendar = self.accounts.setdefault(
+            calendar_id, Account(calendar_id, self.accounts[email].timezone, summary=summary)
+        )
+        self.accounts[email].shared[calendar_id] = role
+        return calendar
 
     def issue_refresh_token(self, email: str, scope: str = " ".join(SCOPES)) -> str:
         token = "1//rt-" + secrets.token_hex(8)
@@ -107,6 +120,7 @@ class FakeGoogle:
         app.router.add_get("/calendar/v3/calendars/{cal}/events/{event}", self._get_event)
         app.router.add_delete("/calendar/v3/calendars/{cal}/events/{event}", self._delete)
         app.router.add_get("/calendar/v3/users/me/settings/{setting}", self._setting)
+        app.router.add_get("/calendar/v3/users/me/calendarList", self._calendar_list)
         return app
 
     @web.middleware
@@ -264,8 +278,10 @@ class FakeGoogle:
             wanted = email if item["id"] == "primary" else item["id"]
             account = self.accounts.get(wanted)
             domain = wanted.split("@")[-1]
-            visible = wanted == email or (
-                domain == email.split("@")[-1] and domain not in CONSUMER_DOMAINS
+            visible = (
+                wanted == email
+                or wanted in self.accounts[email].shared
+                or (domain == email.split("@")[-1] and domain not in CONSUMER_DOMAINS)
             )
             if account is None or not visible:
                 calendars[item["id"]] = {
@@ -310,7 +326,7 @@ class FakeGoogle:
                 },
                 status=400,
             )
-        account = self.accounts[email]
+        account = self._calendar(request, email, write=True)
         if event["id"] in account.events:
             return web.json_response(
                 {
@@ -351,7 +367,7 @@ class FakeGoogle:
         email = self._owner(request)
         if email is None:
             return self._unauthorized()
-        event = self.accounts[email].events.get(request.match_info["event"])
+        event = self._calendar(request, email).events.get(request.match_info["event"])
         if event is None:
             return web.json_response(
                 {
@@ -369,7 +385,8 @@ class FakeGoogle:
         email = self._owner(request)
         if email is None:
             return self._unauthorized()
-        event = self.accounts[email].events.get(request.match_info["event"])
+        account = self._calendar(request, email, write=True)
+        event = account.events.get(request.match_info["event"])
         if event is None or event["status"] == "cancelled":
             return web.json_response(
                 {
@@ -383,6 +400,39 @@ class FakeGoogle:
             )
         event["status"] = "cancelled"
         return web.Response(status=204)
+
+    def _calendar(self, request: web.Request, email: str, *, write: bool = False) -> Account:
+        """The calendar a path names, if this account may use it (like Google: 404, or 403
+        requiredAccessLevel for writing into a calendar shared read-only)."""
+        wanted = request.match_info["cal"]
+        if wanted in ("primary", email):
+            return self.accounts[email]
+        role = self.accounts[email].shared.get(wanted)
+        if role is None:
+            body = {"error": {"code": 404, "message": "Not Found",
+                              "errors": [{"reason": "notFound"}]}}  # fmt: skip
+            raise web.HTTPNotFound(text=json.dumps(body), content_type="application/json")
+        if write and role not in ("writer", "owner"):
+            body = {"error": {"code": 403,
+                              "message": "You need to have writer access to this calendar.",
+                              "errors": [{"reason": "requiredAccessLevel"}]}}  # fmt: skip
+            raise web.HTTPForbidden(text=json.dumps(body), content_type="application/json")
+        return self.accounts[wanted]
+
+    async def _calendar_list(self, request: web.Request) -> web.Response:
+        email = self._owner(request)
+        if email is None:
+            return self._unauthorized()
+        account = self.accounts[email]
+        items = [{"kind": "calendar#calendarListEntry", "id": email, "summary": email,
+                  "primary": True, "accessRole": "owner",
+                  "timeZone": account.timezone}]  # fmt: skip
+        for calendar_id, role in account.shared.items():
+            other = self.accounts[calendar_id]
+            items.append({"kind": "calendar#calendarListEntry", "id": calendar_id,
+                          "summary": other.summary, "accessRole": role,
+                          "timeZone": other.timezone})  # fmt: skip
+        return web.json_response({"kind": "calendar#calendarList", "items": items})
 
     async def _setting(self, request: web.Request) -> web.Response:
         email = self._owner(request)

@@ -9,6 +9,7 @@ from typing import NoReturn
 from bot.calendars.provider import (
     BusyResult,
     CalendarError,
+    CalendarInfo,
     CalendarProvider,
     Capabilities,
     CreatedEvent,
@@ -72,6 +73,12 @@ class UnreachableCalendar:
     async def calendar_timezone(self, owner: object) -> None:
         return None
 
+    async def calendars(self, owner: object) -> NoReturn:
+        raise CalendarError("503 from provider", reconnect=self.reconnect)
+
+    async def choose(self, owner: object, busy: object, receives: object) -> NoReturn:
+        raise CalendarError("503 from provider", reconnect=self.reconnect)
+
     async def revoke(self, owner: object) -> None:
         return None
 
@@ -104,6 +111,14 @@ class PassThrough:
 
     async def revoke(self, owner: Connection) -> None:
         await self.inner.revoke(owner)
+
+    async def calendars(self, owner: Connection) -> list[CalendarInfo]:
+        return await self.inner.calendars(owner)
+
+    async def choose(
+        self, owner: Connection, busy: Sequence[str], receives: str
+    ) -> list[CalendarInfo]:
+        return await self.inner.choose(owner, busy, receives)
 
 
 class CrashAfterCreate(PassThrough):

@@ -15,6 +15,7 @@ from bot.calendars.caldav import CalDavCalendar
 from bot.calendars.local import LocalCalendar
 from bot.calendars.provider import CalendarProvider, EventDraft
 from bot.calendars.tokens import TokenVault, new_key
+from bot.errors import UserError
 from storage import Connection, SqlStore
 from tests.caldav_servers import connect_caldav, put_ics, radicale, xandikos
 from tests.google_site import google_world
@@ -227,3 +228,38 @@ async def test_all_day_events_are_the_owners_local_day(rig: Rig) -> None:
     berlin_midnight = datetime(2026, 12, 1, 23, tzinfo=UTC)
     assert busy["ana"].busy == ((berlin_midnight, berlin_midnight + timedelta(days=1)),)
     assert busy["ben"].busy == ()
+
+
+async def test_each_person_has_one_receiving_calendar_that_counts_as_busy(rig: Rig) -> None:
+    found = await rig.provider.calendars(rig.ana)
+    [receiving] = [c for c in found if c.receives]
+    assert receiving.busy and receiving.writable
+    assert len({c.id for c in found}) == len(found)
+
+
+async def test_a_choice_is_kept_and_events_still_land_in_the_receiving_calendar(
+    rig: Rig, store: SqlStore
+) -> None:
+    found = await rig.provider.calendars(rig.ana)
+    everything = [c.id for c in found]
+    [receiving] = [c.id for c in found if c.receives]
+    chosen = await rig.provider.choose(rig.ana, everything, receiving)
+    assert [(c.id, c.busy, c.receives) for c in chosen] == [
+        (c.id, True, c.id == receiving) for c in found
+    ]
+    ana = await store.get_connection("ana")  # as the next command reads it: choices re-seal
+    assert ana is not None and ana.generation == rig.ana.generation
+    assert [(c.id, c.busy) for c in await rig.provider.calendars(ana)] == [
+        (c, True) for c in everything
+    ]
+    await rig.provider.create_event(ana, _draft("k0e1a", T0))
+    busy = await rig.provider.free_busy([ana], T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    assert busy["ana"].busy == ((T0, T0 + timedelta(minutes=30)),)
+
+
+async def test_an_unknown_calendar_is_refused_clearly(rig: Rig) -> None:
+    [receiving] = [c.id for c in await rig.provider.calendars(rig.ana) if c.receives]
+    with pytest.raises(UserError, match="There is no calendar 'nope' in this account"):
+        await rig.provider.choose(rig.ana, ["nope"], receiving)
+    with pytest.raises(UserError, match="There is no calendar"):
+        await rig.provider.choose(rig.ana, [receiving], "nope")

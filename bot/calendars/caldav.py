@@ -24,16 +24,19 @@ import recurring_ical_events
 from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
 
+from bot.calendars import choice
 from bot.calendars.caldav_account import (
     CalDavAccount,
     CalDavProblem,
     calendar_zone,
     client,
+    event_calendars,
     verify_credentials,
 )
 from bot.calendars.provider import (
     BusyResult,
     CalendarError,
+    CalendarInfo,
     Capabilities,
     CreatedEvent,
     EventDraft,
@@ -89,7 +92,12 @@ class CalDavCalendar:
 
     async def _busy(self, owner: Connection, start: datetime, end: datetime) -> BusyResult:
         zone = await self._owner_zone(owner)
-        texts = await self._run(owner, lambda c, s: _query(c, s["calendar"], start, end))
+
+        def query(dav: DAVClient, secret: dict[str, Any]) -> list[str]:
+            chosen = choice.stored(secret, secret["calendar"])
+            return [text for url in chosen.busy for text in _query(dav, url, start, end)]
+
+        texts = await self._run(owner, query)
         busy = busy_from_ical(texts, zone, utc(start), utc(end))
         return BusyResult(tuple(busy))
 
@@ -136,6 +144,21 @@ class CalDavCalendar:
         log.info("CalDAV has no revocation; %s's credentials are only deleted", owner.uid)
 
     # Calls ---------------------------------------------------------------------------------------
+    async def calendars(self, owner: Connection) -> list[CalendarInfo]:
+        def listing(dav: DAVClient, secret: dict[str, Any]) -> list[CalendarInfo]:
+            return choice.stored(secret, secret["calendar"]).mark(event_calendars(dav))
+
+        return await self._run(owner, listing)
+
+    async def choose(
+        self, owner: Connection, busy: Sequence[str], receives: str
+    ) -> list[CalendarInfo]:
+        found = await self._run(owner, lambda dav, _: event_calendars(dav))
+        chosen = choice.checked(found, busy, receives)
+        # "calendar" is where events are PUT (and looked for on cancel).
+        await choice.save(self._store, self._vault, owner, chosen, {"calendar": receives})
+        return chosen.mark(found)
+
     async def _owner_zone(self, owner: Connection) -> ZoneInfo:
         name = await self.calendar_timezone(owner)
         if name is None:

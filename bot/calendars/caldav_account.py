@@ -105,6 +105,16 @@ def _not_caldav(host: str | None) -> CalDavProblem:
     )
 
 
+def event_calendars(dav: DAVClient) -> list[tuple[str, str, bool]]:
+    """(collection URL, display name, writable) of every calendar for events the user has."""
+    principal = dav.principal()  # type: ignore[no-untyped-call]
+    return [
+        (str(calendar.url), str(calendar.name or "calendar"), True)
+        for calendar in principal.calendars()
+        if _holds_events(calendar)
+    ]
+
+
 def _holds_events(calendar: Calendar) -> bool:
     try:
         components = calendar.get_supported_components()

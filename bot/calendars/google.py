@@ -11,6 +11,7 @@ the connection for reconnecting and tells the user once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -24,10 +25,12 @@ from google.auth.transport.requests import Request as AuthRequest
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
-from bot.calendars import google_client, google_oauth
+from bot.calendars import choice, google_client, google_oauth
+from bot.calendars import google_calendars as calendars
 from bot.calendars.provider import (
     BusyResult,
     CalendarError,
+    CalendarInfo,
     Capabilities,
     CreatedEvent,
     EventDraft,
@@ -97,15 +100,17 @@ class GoogleCalendar:
     ) -> dict[str, BusyResult]:
         results: dict[str, BusyResult] = {}
         if len(chunk) > 1:
-            # One query for the whole group, with the first member's token; calendars it may
-            # not see (another domain, not shared) are asked again with their owner's token.
-            ids = {owner.account: owner for owner in chunk}
+            # One query for the whole group and every calendar each member chose, with the first
+            # member's token; calendars it may not see (another domain, not shared) are asked
+            # again with their owner's token.
+            ids = {o.uid: calendars.group_ids(o.account, self._choice(o).busy) for o in chunk}
             try:
-                answer = await self._query(chunk[0], start, end, list(ids))
-                for calendar_id, owner in ids.items():
-                    entry = answer.get(calendar_id)
-                    if entry is not None and not entry.get("errors"):
-                        results[owner.uid] = _busy(entry)
+                every = list(dict.fromkeys(i for member in ids.values() for i in member))
+                answer = await self._query(chunk[0], start, end, every)
+                for owner in chunk:
+                    busy = calendars.merged(answer, ids[owner.uid])
+                    if busy is not None:
+                        results[owner.uid] = busy
             except CalendarError as problem:
                 if problem.reconnect:
                     raise
@@ -115,14 +120,22 @@ class GoogleCalendar:
         return results
 
     async def _own_free_busy(self, owner: Connection, start: datetime, end: datetime) -> BusyResult:
-        answer = await self._query(owner, start, end, ["primary"])
-        entry = answer.get("primary") or (next(iter(answer.values())) if len(answer) == 1 else None)
-        if entry is None or entry.get("errors"):
-            reasons = ", ".join(e.get("reason", "?") for e in (entry or {}).get("errors", []))
-            return BusyResult(
-                (), error=f"Google could not read the calendar ({reasons or 'no answer'})"
-            )
-        return _busy(entry)
+        ids = list(self._choice(owner).busy)
+        answer = await self._query(owner, start, end, ids)
+        busy = calendars.merged(answer, ids)
+        if busy is None:
+            reasons = calendars.problems(answer, ids)
+            return BusyResult((), error=f"Google could not read the calendar ({reasons})")
+        return busy
+
+    def _choice(self, owner: Connection) -> choice.Choice:
+        """Which calendars count as busy and which receives events (the primary by default)."""
+        secret: dict[str, Any] = {}
+        # A secret that no longer opens: the call itself will ask the owner to reconnect.
+        with contextlib.suppress(TokenError):
+            if owner.token is not None:
+                secret = self._vault.open(owner.uid, owner.token)
+        return choice.stored(secret, calendars.PRIMARY)
 
     async def _query(
         self, owner: Connection, start: datetime, end: datetime, ids: list[str]
@@ -150,15 +163,16 @@ class GoogleCalendar:
         # Without attendees there is nobody to notify: leave sendUpdates out rather than send
         # "none", which the discovery document warns "can have significant adverse effects".
         notify = {"sendUpdates": "all"} if draft.attendee_emails else {}
+        target = self._choice(owner).receives
         try:
             created = await self._call(
                 owner,
-                lambda api: api.events().insert(calendarId="primary", body=body, **notify),
+                lambda api: api.events().insert(calendarId=target, body=body, **notify),
             )
         except _Duplicate:
             # The id exists: a retry after a lost answer, or a second attempt. Ours if it is live.
             existing = await self._call(
-                owner, lambda api: api.events().get(calendarId="primary", eventId=draft.event_id)
+                owner, lambda api: api.events().get(calendarId=target, eventId=draft.event_id)
             )
             if existing.get("status") == "cancelled":
                 raise CalendarError("that event was deleted in Google Calendar") from None
@@ -166,11 +180,12 @@ class GoogleCalendar:
         return CreatedEvent(created["id"], created.get("htmlLink"))
 
     async def delete_event(self, owner: Connection, event_id: str) -> bool:
+        target = self._choice(owner).receives
         try:
             await self._call(
                 owner,
                 lambda api: api.events().delete(
-                    calendarId="primary", eventId=event_id, sendUpdates="all"
+                    calendarId=target, eventId=event_id, sendUpdates="all"
                 ),
             )
         except _Gone:
@@ -197,6 +212,28 @@ class GoogleCalendar:
                 log.warning("Google did not confirm revoking %s's token", owner.uid)
         except (TokenError, google_oauth.OAuthError) as problem:
             log.warning("could not revoke %s's Google token: %s", owner.uid, problem)
+
+    async def calendars(self, owner: Connection) -> list[CalendarInfo]:
+        return self._choice(owner).mark(await self._listing(owner))
+
+    async def choose(
+        self, owner: Connection, busy: Sequence[str], receives: str
+    ) -> list[CalendarInfo]:
+        found = await self._listing(owner)
+        chosen = choice.checked(found, busy, receives)
+        await choice.save(self._store, self._vault, owner, chosen)
+        return chosen.mark(found)
+
+    async def _listing(self, owner: Connection) -> list[tuple[str, str, bool]]:
+        try:
+            return await calendars.listing(lambda make: self._call(owner, make))
+        except CalendarError as problem:
+            if "403" in str(problem):
+                # Connected before we asked for calendar.calendarlist.readonly.
+                raise choice.ChoiceRefused(
+                    "I may not list your Google calendars yet: send /connect and allow it."
+                ) from None
+            raise
 
     # Calls, retries, tokens ---------------------------------------------------------------------
     async def _call(self, owner: Connection, make: Callable[[Any], Any]) -> dict[str, Any]:
@@ -302,14 +339,6 @@ def _reason(error: HttpError) -> str:
     if isinstance(details, list) and details and isinstance(details[0], dict):
         return str(details[0].get("reason", ""))
     return str(getattr(error, "reason", ""))
-
-
-def _busy(entry: dict[str, Any]) -> BusyResult:
-    return BusyResult(tuple((_parse(b["start"]), _parse(b["end"])) for b in entry.get("busy", [])))
-
-
-def _parse(text: str) -> datetime:
-    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
 def _rfc3339(moment: datetime) -> str:

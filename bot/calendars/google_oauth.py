@@ -23,6 +23,8 @@ SCOPES = (
     "https://www.googleapis.com/auth/userinfo.email",
     "https://www.googleapis.com/auth/calendar.freebusy",
     "https://www.googleapis.com/auth/calendar.events.owned",
+    # Lists the person's other calendars so they can pick which count as busy (/calendars).
+    "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
 )
 NEEDED = {SCOPES[2], SCOPES[3]}
 TIMEOUT = 10.0

@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.calendars.choice import checked
 from bot.calendars.provider import (
     BusyResult,
     CalendarError,
+    CalendarInfo,
     Capabilities,
     CreatedEvent,
     EventDraft,
 )
 from storage.records import Connection, LocalEvent
 from storage.store import Store
+
+LOCAL_ID = "local"  # there is one local calendar per person
 
 
 class LocalCalendar:
@@ -46,3 +50,12 @@ class LocalCalendar:
 
     async def revoke(self, owner: Connection) -> None:
         return None  # nothing was granted: the calendar lives in our own database
+
+    async def calendars(self, owner: Connection) -> list[CalendarInfo]:
+        return [CalendarInfo(LOCAL_ID, self.capabilities.label, busy=True, receives=True)]
+
+    async def choose(
+        self, owner: Connection, busy: Sequence[str], receives: str
+    ) -> list[CalendarInfo]:
+        checked([(LOCAL_ID, self.capabilities.label, True)], busy, receives)
+        return await self.calendars(owner)

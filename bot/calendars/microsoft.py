@@ -23,10 +23,12 @@ import aiohttp
 from tzlocal.windows_tz import win_tz
 from yarl import URL
 
+from bot.calendars import choice
 from bot.calendars.microsoft_tokens import GraphTokens, Reconnect, TokenStore
 from bot.calendars.provider import (
     BusyResult,
     CalendarError,
+    CalendarInfo,
     Capabilities,
     CreatedEvent,
     EventDraft,
@@ -45,6 +47,7 @@ MAX_RETRY_AFTER = 30.0  # a longer Retry-After is not worth holding a chat reply
 TIMEOUT = 10.0
 SELECT_BUSY = "start,end,showAs,isCancelled,isAllDay"
 FREE_SHOW_AS = {"free", "workingElsewhere"}
+DEFAULT_CALENDAR = "default"
 # A named MAPI string property in our own property set; Graph can $filter on it.
 ID_PROPERTY = "String {5b8e3f4e-9a1c-4f7e-8d62-3c0b7a1e2f10} Name calbotEventId"
 
@@ -153,6 +156,17 @@ class MicrosoftCalendar:
         self._tokens.forget(owner)
         self._zones.pop((owner.uid, owner.generation), None)
         log.info("Microsoft has no token revocation; %s's token is only deleted", owner.uid)
+
+    async def calendars(self, owner: Connection) -> list[CalendarInfo]:
+        # Only the default calendar so far: busy time and events use /me/calendarView and
+        # /me/events, which address it. Other calendars (/me/calendars) are still to come.
+        return [CalendarInfo(DEFAULT_CALENDAR, "Calendar", busy=True, receives=True)]
+
+    async def choose(
+        self, owner: Connection, busy: Sequence[str], receives: str
+    ) -> list[CalendarInfo]:
+        choice.checked([(DEFAULT_CALENDAR, "Calendar", True)], busy, receives)
+        return await self.calendars(owner)
 
     # Graph calls ---------------------------------------------------------------------------------
     def _session(self) -> aiohttp.ClientSession:

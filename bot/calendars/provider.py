@@ -58,6 +58,19 @@ class BusyResult:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CalendarInfo:
+    """One of a person's calendars and their choice: does it count as busy, do bookings land in
+    it. `id` is what the provider needs to address it (a Google calendar id, a Graph calendar
+    id, a CalDAV collection URL)."""
+
+    id: str
+    name: str
+    busy: bool
+    receives: bool
+    writable: bool = True
+
+
 class CalendarError(Exception):
     """The provider failed. `reconnect` means the user must connect again (revoked access)."""
 
@@ -86,4 +99,15 @@ class CalendarProvider(Protocol):
 
     async def revoke(self, owner: Connection) -> None:
         """Give back the access the owner granted us (on disconnect); best effort."""
+        ...
+
+    async def calendars(self, owner: Connection) -> list[CalendarInfo]:
+        """The owner's calendars, marked with which count as busy and which receives events."""
+        ...
+
+    async def choose(
+        self, owner: Connection, busy: Sequence[str], receives: str
+    ) -> list[CalendarInfo]:
+        """Remember which calendars (ids from `calendars`) count as busy and which receives
+        booked events; CalendarError naming the problem for an unknown or read-only one."""
         ...

@@ -15,11 +15,13 @@ from bot.calendars.oauth import OAuthFlow
 from bot.calendars.provider import (
     BusyResult,
     CalendarError,
+    CalendarInfo,
     CalendarProvider,
     Capabilities,
     CreatedEvent,
     EventDraft,
 )
+from bot.errors import CalendarUnavailable, ReconnectNeeded, UserError
 from storage.records import Connection
 
 log = logging.getLogger(__name__)
@@ -105,7 +107,27 @@ class Calendars:
     async def revoke(self, owner: Connection) -> None:
         await self.provider(owner.provider).revoke(owner)
 
+    async def calendars(self, owner: Connection) -> list[CalendarInfo]:
+        """The owner's calendars; a provider failure comes back as a UserError to show."""
+        try:
+            return await self.provider(owner.provider).calendars(owner)
+        except CalendarError as problem:
+            raise _shown(problem) from problem
+
+    async def choose(
+        self, owner: Connection, busy: Sequence[str], receives: str
+    ) -> list[CalendarInfo]:
+        try:
+            return await self.provider(owner.provider).choose(owner, busy, receives)
+        except CalendarError as problem:
+            raise _shown(problem) from problem
+
     def account_email(self, owner: Connection) -> str | None:
         """The owner's e-mail when their provider's account is one (to invite them)."""
         provider = self._providers.get(owner.provider)
         return owner.account if provider and provider.capabilities.account_is_email else None
+
+
+def _shown(problem: CalendarError) -> UserError:
+    # Only the chat and the connect page list calendars; both show this text as is.
+    return ReconnectNeeded() if problem.reconnect else CalendarUnavailable()

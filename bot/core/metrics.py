@@ -9,7 +9,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 
-from bot.calendars.provider import BusyResult, CalendarProvider, CreatedEvent, EventDraft
+from bot.calendars.provider import (
+    BusyResult,
+    CalendarInfo,
+    CalendarProvider,
+    CreatedEvent,
+    EventDraft,
+)
 from storage.records import Connection
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -150,6 +156,16 @@ class MeteredCalendar:
     async def delete_event(self, owner: Connection, event_id: str) -> bool:
         with self._timed("delete_event"):
             return await self.inner.delete_event(owner, event_id)
+
+    async def calendars(self, owner: Connection) -> list[CalendarInfo]:
+        with self._timed("calendars"):
+            return await self.inner.calendars(owner)
+
+    async def choose(
+        self, owner: Connection, busy: Sequence[str], receives: str
+    ) -> list[CalendarInfo]:
+        with self._timed("choose"):
+            return await self.inner.choose(owner, busy, receives)
 
     async def calendar_timezone(self, owner: Connection) -> str | None:
         with self._timed("calendar_timezone"):
