@@ -6,6 +6,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ routes = web.RouteTableDef()
 # Booking attempts per client address a minute ([web] booking_posts_per_minute).
 POST_LIMIT = web.AppKey("booking_post_limit", RateLimit)
 CSRF_COOKIE = "calbot_csrf"
+FAVICON = Path(__file__).parent / "static" / "favicon.ico"
 DURATIONS = (15, 30, 45, 60)
 COMMON_ZONES = ("UTC", "America/Los_Angeles", "America/Denver", "America/Chicago",
                 "America/New_York", "America/Sao_Paulo", "Europe/London", "Europe/Berlin",
@@ -122,6 +124,11 @@ async def _page(
     chosen = str(source.get("d", ""))
     minutes = int(chosen) if chosen in {str(d) for d in DURATIONS} else 30
     days = await _week(services, opened, zone, minutes)
+    selected = _selected(source.get("slot"), days)
+    # A card's slot that is no longer free (booked since the card was sent): say so and
+    # offer the nearest free times instead of a page with nothing selected.
+    asked = source.get("slot") if request.method == "GET" else None
+    nearest = _nearest(asked, days) if asked and selected is None else None
     nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     window = (
         f"{opened.share.window_start.astimezone(zone):%a %d %b} and "
@@ -143,8 +150,11 @@ async def _page(
         window=window,
         error=error,
         ask_booker=opened.claims.audience.startswith("group:"),
-        selected=_selected(source.get("slot"), days),
-        default_title=f"Meeting with {opened.owner.name}",
+        selected=selected,
+        nearest=nearest,
+        default_title=booking.default_title(opened.owner, audience_user)
+        if audience_user and not opened.claims.audience.startswith("group:")
+        else f"(your name) / {opened.owner.name}",
     )
     response.set_cookie(
         CSRF_COOKIE,
@@ -160,6 +170,8 @@ async def _page(
 async def show(request: web.Request) -> web.Response:
     services = request.app[RUNTIME].services
     opened = await _open(services, request.match_info["share_id"], request.query.get("t", ""))
+    if "booked" in request.query:
+        return await _confirmation(request, opened, request.query["booked"])
     return await _page(request, opened)
 
 
@@ -189,15 +201,56 @@ async def book(request: web.Request) -> web.Response:
     except UserError as problem:
         return await _page(request, opened, error=problem.text, status=409)
     reader = _zone(str(form.get("tz") or ""), slot.booker.timezone)
-    invite = booking.invite_for(services, booked, opened.owner, slot.booker)
+    # POST-redirect-GET: reloading the confirmation shows it again instead of re-submitting
+    # the form (which would call your own booking "just taken").
+    query = {"t": opened.token, "booked": booked.id, "tz": reader.key}
+    raise web.HTTPSeeOther(request.url.with_query(query).relative())
+
+
+async def _confirmation(request: web.Request, opened: Opened, booking_id: str) -> web.Response:
+    services = request.app[RUNTIME].services
+    found = await services.store.get_booking(booking_id)
+    booker = await services.store.get_user(found.booker_uid) if found else None
+    if found is None or booker is None or found.share_id != opened.share.id:
+        raise PageProblem(404, "No booking with that code was made from this link.")
+    if found.status == "cancelled":
+        raise PageProblem(410, f"“{found.title}” was cancelled. Pick a new time on the link.")
+    reader = _zone(request.query.get("tz"), booker.timezone)
+    invite = booking.invite_for(services, found, opened.owner, booker)
     return render_page(
         request,
         "done.html",
-        title=booked.title,
+        title=found.title,
         owner=opened.owner,
-        when=both_zones(booked.start, booked.end, reader, ZoneInfo(opened.owner.timezone)),
+        when=both_zones(found.start, found.end, reader, ZoneInfo(opened.owner.timezone)),
         links=links(invite, reader.key),
-        ics_url=booking.ics_url(services, booked),
+        ics_url=booking.ics_url(services, found),
+    )
+
+
+def _nearest(asked: object, days: list[Any], count: int = 3) -> list[dict[str, Any]]:
+    """The free times on the page closest to a time that is no longer free."""
+    try:
+        wanted = datetime.fromisoformat(str(asked).replace("Z", "+00:00"))
+        free = [
+            (abs(datetime.fromisoformat(entry["value"]) - wanted), day["label"], entry)
+            for day in days
+            for entry in day["entries"]
+            if not entry["busy"]
+        ]
+    except (ValueError, TypeError):
+        return []
+    closest = sorted(free, key=lambda item: item[0])[:count]
+    return [
+        {"day": label, **entry} for _, label, entry in sorted(closest, key=lambda i: i[2]["value"])
+    ]
+
+
+@routes.get("/favicon.ico")
+async def favicon(_request: web.Request) -> web.FileResponse:
+    # Browsers ask for it on every page; a 404 each time is noise in logs and dev tools.
+    return web.FileResponse(
+        FAVICON, headers={"Content-Type": "image/x-icon", "Cache-Control": "max-age=86400"}
     )
 
 
@@ -217,7 +270,9 @@ async def _slot(services: Services, opened: Opened, form: Any) -> booking.Slot:
     booker = await services.store.get_user(booker_uid) if booker_uid else None
     if booker is None:
         raise UserError("I don't know that chat user id; use the id you chat with.")
-    title = booking.clean_title(str(form.get("title", "")), f"Meeting with {opened.owner.name}")
+    title = booking.clean_title(
+        str(form.get("title", "")), booking.default_title(opened.owner, booker)
+    )
     return booking.Slot.for_share(opened.share, opened.owner, booker, start, end, title)
 
 
