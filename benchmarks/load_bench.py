@@ -10,6 +10,11 @@ every answer. Reported: commands per second (wall clock, first request to last a
 bot's own time per message (from each worker's /metrics histogram calbot_message_own_seconds,
 which leaves out time spent waiting on the calendar provider), peak memory per worker, and
 provider HTTP calls per command. Without --postgres it runs on SQLite (use one worker there).
+
+In the same run a floor (benchmarks.floor: a bare aiohttp handler doing one indexed insert and one
+select on the same database) takes as many requests at the same concurrency; the worker CPU per
+command is also reported as a ratio to the floor's CPU per request, which stays comparable on a
+shared, noisy machine where absolute figures do not.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -29,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp.test_utils import unused_port
 
+from benchmarks import floor
 from storage import open_store
 from tests.fake_cometchat import Received
 from tests.workers import (
@@ -192,7 +200,41 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                             providers.worker_env, "WARNING") as pool,
                     aiohttp.ClientSession(headers=auth_header()) as http,
                 ):  # fmt: skip
-                    return await measure(args, providers, pool, http)
+                    figures = await measure(args, providers, pool, http)
+                figures.update(await measure_floor(url, int(figures["commands"]), args))
+                figures["cpu_ratio_to_floor"] = (
+                    figures["worker_cpu_ms_per_command"] / figures["floor_cpu_ms_per_request"]
+                )
+                return figures
+
+
+async def measure_floor(url: str, requests: int, args: argparse.Namespace) -> dict[str, float]:
+    """The floor's CPU per request, over as many requests at the same concurrency."""
+    port = unused_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "benchmarks.floor", "--url", url, "--port", str(port)
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                try:
+                    await floor.load(base, 1, 1)
+                    break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+        concurrency = args.conversations * args.workers
+        await floor.load(base, 200, concurrency)  # warm-up
+        before = cpu_seconds(process.pid)
+        wall = await floor.load(base, requests, concurrency)
+        cpu = cpu_seconds(process.pid) - before
+    finally:
+        process.terminate()
+        await process.wait()
+    return {
+        "floor_cpu_ms_per_request": cpu * 1000 / requests,
+        "floor_per_second": requests / wall,
+    }
 
 
 async def measure(

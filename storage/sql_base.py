@@ -8,6 +8,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage import row_cache
+
 
 class SqlBase:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -17,6 +19,7 @@ class SqlBase:
         # left to SQLite's busy handler they poll with sleeps of up to 100 ms. Other processes
         # on the same file still wait through busy_timeout.
         self._writers = asyncio.Lock()
+        row_cache.watch(engine.sync_engine)
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:

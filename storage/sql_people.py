@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
+from storage import row_cache
 from storage.records import (
     Connection,
     ConnectionStatus,
@@ -27,9 +28,15 @@ from storage.tables import (
 class PeopleQueries(SqlBase):
     # Users -------------------------------------------------------------------------------------
     async def get_user(self, uid: str) -> User | None:
+        cached = row_cache.get("users", uid)
+        if not row_cache.missing(cached):
+            return cast(User | None, cached)
+        read_at = row_cache.generation()
         async with self._read() as conn:
             row = (await conn.execute(sa.select(users).where(users.c.uid == uid))).first()
-        return _user(row) if row else None
+        user = _user(row) if row else None
+        row_cache.put("users", uid, user, read_at)
+        return user
 
     async def ensure_user(self, uid: str, name: str, default_timezone: str) -> User:
         # Every message calls this; the common case (known user, same name) needs no write.
@@ -56,7 +63,9 @@ class PeopleQueries(SqlBase):
             elif name and row.name != name:
                 await conn.execute(users.update().where(users.c.uid == uid).values(name=name))
             row = (await conn.execute(sa.select(users).where(users.c.uid == uid))).one()
-        return _user(row)
+        user = _user(row)
+        row_cache.put("users", uid, user, row_cache.generation())  # read after our write
+        return user
 
     async def update_user(
         self,
@@ -125,11 +134,17 @@ class PeopleQueries(SqlBase):
         return _connection(row)
 
     async def get_connection(self, uid: str) -> Connection | None:
+        cached = row_cache.get("calendar_connections", uid)
+        if not row_cache.missing(cached):
+            return cast(Connection | None, cached)
+        read_at = row_cache.generation()
         async with self._read() as conn:
             row = (
                 await conn.execute(sa.select(connections).where(connections.c.uid == uid))
             ).first()
-        return _connection(row) if row else None
+        found = _connection(row) if row else None
+        row_cache.put("calendar_connections", uid, found, read_at)
+        return found
 
     async def swap_connection_token(self, uid: str, expected: bytes, token: bytes) -> bool:
         async with self._write() as conn:

@@ -22,6 +22,7 @@ from bot.core.messages import (
 from bot.core.metrics import own_time
 from bot.core.routing import Command, Handler, Parser
 from bot.errors import UsageError, UserError
+from storage import row_cache
 from storage.records import User
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ class Dispatcher:
         `deduplicated`: the durable inbox already stored this event once per id, and may run it
         again after a crash; claiming the id here would turn that re-run into a no-op. Direct
         callers leave it False and get the claim as their duplicate filter."""
-        with own_time(self.services.metrics):
+        # One command may read the same people many times; it shares their rows (never across
+        # commands: another worker may change them in between).
+        with own_time(self.services.metrics), row_cache.command_scope():
             if isinstance(event, IncomingMessage):
                 await self._dispatch(event, deduplicated)
             else:
