@@ -35,6 +35,7 @@ from bot.core.routing import Catalog
 from bot.core.runtime import RUNTIME, Runtime
 from bot.core.throttle import RateLimit
 from bot.scheduling import booking
+from bot.scheduling.busy_cache import BusyCache
 from bot.transports import clicks, webhook
 from bot.web import booking_page, busy_ics, connect_page, render
 from bot.web.routes import routes
@@ -178,6 +179,9 @@ def build_app(
     app.add_routes(busy_ics.routes)
     app[render.TEMPLATES] = render.templates()
     app[booking_page.POST_LIMIT] = RateLimit(config.web.booking_posts_per_minute)
+    app[booking_page.GET_LIMIT] = RateLimit(config.web.page_gets_per_minute)
+    app[booking_page.SHARE_GET_LIMIT] = RateLimit(config.web.share_gets_per_minute)
+    app[booking_page.BUSY_CACHE] = BusyCache(timedelta(seconds=config.web.free_busy_cache_seconds))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = await _open_store_patiently(config.storage.url)

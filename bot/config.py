@@ -39,6 +39,11 @@ class WebConfig:
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
     booking_posts_per_minute: int = 20
+    # Booking-page and busy-file GETs a minute, per client address and per share: each
+    # uncached one costs a free/busy call on the sharer's token (issue 16).
+    page_gets_per_minute: int = 150
+    share_gets_per_minute: int = 300
+    free_busy_cache_seconds: int = 45
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +260,8 @@ def _validate(config: Config, source: str) -> list[str]:
         problems.append(f"[storage] url in {source} must be an SQLAlchemy URL")
     for section, key, value in (
         ("web", "booking_posts_per_minute", config.web.booking_posts_per_minute),
+        ("web", "page_gets_per_minute", config.web.page_gets_per_minute),
+        ("web", "share_gets_per_minute", config.web.share_gets_per_minute),
         ("cometchat", "send_per_minute", config.cometchat.send_per_minute),
     ):
         if value < 1:

@@ -19,7 +19,8 @@ from bot.core.runtime import RUNTIME
 from bot.core.throttle import RateLimit
 from bot.errors import UserError
 from bot.scheduling import booking, freebusy
-from bot.scheduling.availability import SlotRules, utc
+from bot.scheduling.availability import Person, SlotRules, free_time, slots, utc
+from bot.scheduling.busy_cache import BusyCache
 from bot.scheduling.cards import both_zones
 from bot.scheduling.invites import ics, links
 from bot.timeparse.zones import known_zone
@@ -30,6 +31,10 @@ from storage.records import Share, User
 routes = web.RouteTableDef()
 # Booking attempts per client address a minute ([web] booking_posts_per_minute).
 POST_LIMIT = web.AppKey("booking_post_limit", RateLimit)
+# Page and busy-file views a minute, per client address and per share ([web] *_gets_per_minute).
+GET_LIMIT = web.AppKey("page_get_limit", RateLimit)
+SHARE_GET_LIMIT = web.AppKey("share_get_limit", RateLimit)
+BUSY_CACHE = web.AppKey("busy_cache", BusyCache)
 CSRF_COOKIE = "calbot_csrf"
 FAVICON = Path(__file__).parent / "static" / "favicon.ico"
 DURATIONS = (15, 30, 45, 60)
@@ -77,12 +82,46 @@ def _csrf(services: Services, nonce: str, share_id: str) -> str:
     return services.links.tag("csrf", f"{nonce}:{share_id}")
 
 
-async def _week(services: Services, opened: Opened, zone: ZoneInfo, minutes: int) -> list[Any]:
+async def share_busy(request: web.Request, share: Share, owner: User) -> list[Any]:
+    """The share's busy time over its whole window, through the app's short cache."""
+    services = request.app[RUNTIME].services
+    connection = await freebusy.active_connection(services, owner, owner.name)
+    return await request.app[BUSY_CACHE].busy(
+        services, connection, utc(share.window_start), utc(share.window_end), owner.name
+    )
+
+
+def throttled(request: web.Request, share_id: str) -> web.Response | None:
+    """A friendly 429 page when this address or this share is viewed too often, else None."""
+    wait = max(
+        request.app[GET_LIMIT].wait_for(request.remote or "unknown"),
+        request.app[SHARE_GET_LIMIT].wait_for(share_id),
+    )
+    if wait <= 0:
+        return None
+    seconds = max(1, round(wait))
+    response = render_page(
+        request,
+        "problem.html",
+        status=429,
+        message=f"This page was opened very often just now. Wait {seconds} s and reload it.",
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+async def _week(request: web.Request, opened: Opened, zone: ZoneInfo, minutes: int) -> list[Any]:
+    services = request.app[RUNTIME].services
     share, owner = opened.share, opened.owner
     now = services.clock.now()
     start, end = max(utc(share.window_start), utc(now)), utc(share.window_end)
     rules = SlotRules(length=timedelta(minutes=minutes), step=timedelta(minutes=30))
-    free, busy = await freebusy.free_slots(services, owner, start, end, rules, owner.name)
+    free: list[Any] = []
+    busy: list[Any] = []
+    if end > start:
+        busy = [(s, e) for s, e in await share_busy(request, share, owner) if e > start and s < end]
+        person = Person(owner.uid, ZoneInfo(owner.timezone), owner.working_hours, tuple(busy))
+        free = slots(free_time(person, start, end, rules), rules, now, ZoneInfo(owner.timezone))
     days: dict[str, list[dict[str, Any]]] = {}
     day = start.astimezone(zone).date()
     while day <= (end - timedelta(microseconds=1)).astimezone(zone).date():
@@ -123,7 +162,7 @@ async def _page(
     zone = _zone(str(source.get("tz") or ""), fallback)
     chosen = str(source.get("d", ""))
     minutes = int(chosen) if chosen in {str(d) for d in DURATIONS} else 30
-    days = await _week(services, opened, zone, minutes)
+    days = await _week(request, opened, zone, minutes)
     selected = _selected(source.get("slot"), days)
     # A card's slot that is no longer free (booked since the card was sent): say so and
     # offer the nearest free times instead of a page with nothing selected.
@@ -169,6 +208,8 @@ async def _page(
 @routes.get(urls.BOOKING_PAGE)
 async def show(request: web.Request) -> web.Response:
     services = request.app[RUNTIME].services
+    if (refused := throttled(request, request.match_info["share_id"])) is not None:
+        return refused
     opened = await _open(services, request.match_info["share_id"], request.query.get("t", ""))
     if "booked" in request.query:
         return await _confirmation(request, opened, request.query["booked"])

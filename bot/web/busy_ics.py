@@ -19,7 +19,7 @@ from bot.core import urls
 from bot.core.links import LinkError
 from bot.core.runtime import RUNTIME
 from bot.errors import UserError
-from bot.scheduling import freebusy
+from bot.web import booking_page
 
 routes = web.RouteTableDef()
 
@@ -64,6 +64,9 @@ async def busy_file(request: web.Request) -> web.Response:
     )
     headers = {**cors, "Vary": "Origin", "Cache-Control": "private, max-age=60"}
     share_id = request.match_info["share_id"]
+    if (refused := booking_page.throttled(request, share_id)) is not None:
+        refused.headers.update(headers)
+        return refused
     try:
         claims = services.links.verify(request.query.get("t", ""), services.clock.now())
     except LinkError as problem:
@@ -75,10 +78,7 @@ async def busy_file(request: web.Request) -> web.Response:
     if sharer is None or share.connection_generation != claims.generation:
         raise web.HTTPNotFound(text="That availability share has ended.", headers=headers)
     try:
-        connection = await freebusy.active_connection(services, sharer, sharer.name)
-        busy = await freebusy.busy_for(
-            services, connection, share.window_start, share.window_end, sharer.name
-        )
+        busy = await booking_page.share_busy(request, share, sharer)
     except UserError as problem:
         raise web.HTTPServiceUnavailable(text=problem.text, headers=headers) from None
     body = busy_calendar(share_id, sharer.timezone, busy, services.clock.now())
