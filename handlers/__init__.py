@@ -1,7 +1,7 @@
 """Handler modules, one router each; ROUTERS is the explicit, ordered list the app installs."""
 
 from bot.core.routing import Router
-from handlers import book, calendars, connect, find, help, settings, share
+from handlers import book, calendars, connect, find, help, privacy, settings, share
 
 ROUTERS: tuple[Router, ...] = (
     connect.router,
@@ -10,5 +10,6 @@ ROUTERS: tuple[Router, ...] = (
     book.router,
     find.router,
     settings.router,
+    privacy.router,
     help.router,
 )

@@ -29,7 +29,7 @@ async def connect(ctx: Context, request: NoArgs) -> None:
     if offered.connect != "none":
         link = ctx.services.urls.connect(ctx.user.uid, ctx.clock.now())
         await ctx.reply(
-            f"Open your personal page to connect {offered.label} (valid for an hour, "
+            f"Open your personal page to connect {offered.label} (valid for 10 minutes, "
             f"don't share it): {link}"
         )
         return

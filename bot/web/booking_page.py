@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.core import urls
 from bot.core.context import Services
 from bot.core.links import LinkClaims, LinkError
+from bot.core.messages import text_message
 from bot.core.runtime import RUNTIME
 from bot.core.throttle import RateLimit
 from bot.errors import UserError
@@ -36,6 +37,8 @@ GET_LIMIT = web.AppKey("page_get_limit", RateLimit)
 SHARE_GET_LIMIT = web.AppKey("share_get_limit", RateLimit)
 BUSY_CACHE = web.AppKey("busy_cache", BusyCache)
 CSRF_COOKIE = "calbot_csrf"
+# How long a group member's one-time booking code works (a little longer at a window's edge).
+CODE_LIFETIME = timedelta(minutes=10)
 FAVICON = Path(__file__).parent / "static" / "favicon.ico"
 DURATIONS = (15, 30, 45, 60)
 COMMON_ZONES = ("UTC", "America/Los_Angeles", "America/Denver", "America/Chicago",
@@ -153,7 +156,13 @@ def _selected(chosen: object, days: list[Any]) -> str | None:
 
 
 async def _page(
-    request: web.Request, opened: Opened, error: str | None = None, status: int = 200
+    request: web.Request,
+    opened: Opened,
+    error: str | None = None,
+    status: int = 200,
+    *,
+    booker: str = "",
+    code_sent: bool = False,
 ) -> web.Response:
     services = request.app[RUNTIME].services
     source = request.query if request.method == "GET" else await read_form(request)
@@ -189,6 +198,9 @@ async def _page(
         window=window,
         error=error,
         ask_booker=opened.claims.audience.startswith("group:"),
+        booking_as=audience_user if not opened.claims.audience.startswith("group:") else None,
+        booker=booker,
+        code_sent=code_sent,
         selected=selected,
         nearest=nearest,
         default_title=booking.default_title(opened.owner, audience_user)
@@ -236,8 +248,10 @@ async def book(request: web.Request) -> web.Response:
     expected = _csrf(services, nonce, opened.share.id)
     if not nonce or not hmac.compare_digest(str(form.get("csrf", "")), expected):
         raise PageProblem(403, "This form has expired. Reload the page and pick a time again.")
+    if form.get("send_code"):
+        return await _send_code(request, opened, nonce, str(form.get("booker", "")))
     try:
-        slot = await _slot(services, opened, form)
+        slot = await _slot(services, opened, form, nonce)
         booked = await booking.book(services, slot)
     except UserError as problem:
         return await _page(request, opened, error=problem.text, status=409)
@@ -295,7 +309,7 @@ async def favicon(_request: web.Request) -> web.FileResponse:
     )
 
 
-async def _slot(services: Services, opened: Opened, form: Any) -> booking.Slot:
+async def _slot(services: Services, opened: Opened, form: Any, nonce: str) -> booking.Slot:
     try:
         start = datetime.fromisoformat(str(form.get("start", "")))
         minutes = int(str(form.get("d", "30")))
@@ -305,9 +319,16 @@ async def _slot(services: Services, opened: Opened, form: Any) -> booking.Slot:
     if start.tzinfo is None or minutes not in DURATIONS:
         raise UserError("Pick one of the free times first.")
     audience = opened.claims.audience
-    booker_uid = (
-        str(form.get("booker", "")).strip().lower() if audience.startswith("group:") else audience
-    )
+    booker_uid = audience
+    if audience.startswith("group:"):
+        # A group link is shared by many people: the booker proves who they are with the code
+        # the bot sent them in a direct chat (bound to this browser), never a typed name alone.
+        booker_uid = await member_of(services, opened, str(form.get("booker", "")))
+        if not group_code_ok(services, nonce, opened, booker_uid, str(form.get("code", ""))):
+            raise UserError(
+                "That code is not right (or is older than 10 minutes). Press \u201cSend me a "
+                "code\u201d and type the code the bot sends you in chat."
+            )
     booker = await services.store.get_user(booker_uid) if booker_uid else None
     if booker is None:
         raise UserError("I don't know that chat user id; use the id you chat with.")
@@ -343,3 +364,57 @@ async def ics_file(request: web.Request) -> web.Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+async def member_of(services: Services, opened: Opened, typed: str) -> str:
+    """The typed chat id if it names a member of the link's group other than the sharer."""
+    uid = typed.strip().lower()[:100]
+    guid = opened.claims.audience.removeprefix("group:")
+    if (
+        not uid
+        or uid == opened.share.sharer_uid
+        or uid not in await services.store.group_members(guid)
+    ):
+        raise UserError(
+            f"Only members of the group {opened.owner.name} shared this link with can book "
+            "here, each as themselves. Type the chat user id you chat with."
+        )
+    return uid
+
+
+def group_code(services: Services, nonce: str, opened: Opened, uid: str, bucket: int) -> str:
+    tag = services.links.tag("group-code", f"{nonce}:{opened.share.id}:{uid}:{bucket}")
+    return f"{int(tag[:12], 16) % 1_000_000:06d}"
+
+
+def _bucket(services: Services) -> int:
+    return int(services.clock.now().timestamp() // CODE_LIFETIME.total_seconds())
+
+
+def group_code_ok(services: Services, nonce: str, opened: Opened, uid: str, code: str) -> bool:
+    """The code sent for this browser, share and member, in this 10-minute window or the last."""
+    now = _bucket(services)
+    given = code.strip()
+    return bool(nonce) and any(
+        hmac.compare_digest(given, group_code(services, nonce, opened, uid, bucket))
+        for bucket in (now, now - 1)
+    )
+
+
+async def _send_code(request: web.Request, opened: Opened, nonce: str, typed: str) -> web.Response:
+    services = request.app[RUNTIME].services
+    try:
+        uid = await member_of(services, opened, typed)
+    except UserError as problem:
+        return await _page(request, opened, error=problem.text, status=403, booker=typed)
+    code = group_code(services, nonce, opened, uid, _bucket(services))
+    await services.outbox.post(
+        f"group-code:{opened.share.id}:{uid}:{secrets.token_hex(8)}",
+        text_message(
+            uid,
+            "user",
+            f"Your code to book time with {opened.owner.name}: {code}. Type it on the booking "
+            "page within 10 minutes. If you did not ask for it, ignore this message.",
+        ),
+    )
+    return await _page(request, opened, booker=uid, code_sent=True)
