@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import json
 import logging
 import os
 import secrets
@@ -72,6 +73,9 @@ def build_demo_app(config: Config) -> web.Application:
     app = build_app(config, transport)
     hub.attach(app)
     page = (Path(__file__).parent / "web" / "templates" / "chat.html").read_text(encoding="utf-8")
+    people = {uid: {"name": name, "zone": zone} for uid, name, zone in DEMO_USERS}
+    # "<" escaped so the JSON can never close its <script> element.
+    page = page.replace("__PEOPLE__", json.dumps(people).replace("<", "\\u003c"))
 
     async def chat_page(request: web.Request) -> web.Response:
         return web.Response(text=page, content_type="text/html")

@@ -3,8 +3,12 @@
 (function () {
   "use strict";
   var params = new URLSearchParams(location.search);
-  var me = params.get("as") || "alice";
+  var me = (params.get("as") || "alice").toLowerCase();
+  // The demo's people ({uid: {name, zone}}), written into the page by the server, so a wrong
+  // ?as= can be answered before connecting and each reader's own zone is known.
+  var people = JSON.parse(document.getElementById("people").textContent || "{}");
   var current = null;
+  var unread = {};
   var all = [];
   var directory = null;
   var socket = null;
@@ -60,6 +64,30 @@
     return box;
   }
 
+  // Yahoo reads ST/ET as wall-clock time in the reader's Yahoo calendar, so the one link in
+  // the card is right only for the attendee. Each reader gets it rebuilt in their own zone.
+  function wall(iso, tz) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", { timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + parts.month + parts.day + "T" + parts.hour + parts.minute + parts.second;
+  }
+  function yahooFor(link, event, tz) {
+    var url = new URL(link);
+    var query = url.search.slice(1).split("&").map(function (pair) {
+      var key = pair.split("=")[0];
+      if (key === "ST") return "ST=" + wall(event.start, tz);
+      if (key === "ET") return "ET=" + wall(event.end, tz);
+      if (key === "DESC") {
+        var desc = decodeURIComponent(pair.slice(5)).replace(/Times in [^\s.]+\.$/, "Times in " + tz + ".");
+        return "DESC=" + encodeURIComponent(desc);
+      }
+      return pair;
+    });
+    return url.origin + url.pathname + "?" + query.join("&");
+  }
+  function myZone() { return (people[me] && people[me].zone) || zone; }
+
   function inviteCard(m) {
     var c = m.data.customData;
     var box = el("div", { class: "card invite" });
@@ -68,7 +96,9 @@
     box.appendChild(el("div", {}, c.event.organizer.name + " with " + c.event.attendee.name));
     var links = el("div", { class: "links" });
     [["google", "Google"], ["yahoo", "Yahoo"], ["outlook", "Outlook.com"], ["office365", "Office 365"]].forEach(function (pair) {
-      links.appendChild(el("a", { href: c.links[pair[0]], target: "_blank", rel: "noopener", class: pair[0] }, pair[1]));
+      var href = pair[0] === "yahoo" ? yahooFor(c.links.yahoo, c.event, myZone()) : c.links[pair[0]];
+      var label = pair[0] === "yahoo" ? "Yahoo (" + myZone() + ")" : pair[1];
+      links.appendChild(el("a", { href: href, target: "_blank", rel: "noopener", class: pair[0] }, label));
     });
     links.appendChild(el("a", { href: c.icsUrl, class: "ics", download: "invite.ics" }, "Apple Calendar (.ics)"));
     box.appendChild(links);
@@ -104,27 +134,67 @@
     return box;
   }
 
+  function newest() {
+    // Keep the newest message and the composer in view (on a phone the list is the only
+    // scrolling part of the page).
+    var list = document.getElementById("messages");
+    list.scrollTop = list.scrollHeight;
+  }
+
   function show() {
     var list = document.getElementById("messages");
     list.replaceChildren();
     all.filter(function (m) { return keyOf(m) === current; }).forEach(function (m) { list.appendChild(render(m)); });
-    list.scrollTop = list.scrollHeight;
+    unread[current] = 0;
+    badges();
+    pointer();
+    hint();
+    requestAnimationFrame(newest);
+    newest();
+  }
+
+  function badges() {
     document.querySelectorAll("nav button").forEach(function (b) {
       b.setAttribute("aria-current", b.dataset.key === current ? "true" : "false");
+      var count = unread[b.dataset.key] || 0;
+      var badge = b.querySelector(".badge");
+      if (!count) { if (badge) badge.remove(); return; }
+      if (!badge) { badge = el("span", { class: "badge" }); b.appendChild(badge); }
+      badge.textContent = String(count);
+      badge.setAttribute("aria-label", count + " unread");
     });
+  }
+
+  // The bot answers commands in its own chat with you, wherever they were typed (like real
+  // CometChat bots): when it does while you look elsewhere, say so where you are looking.
+  function pointer() {
+    var bar = document.getElementById("pointer");
+    var key = "user:" + (directory ? directory.bot : "");
+    var count = unread[key] || 0;
+    bar.hidden = !count || current === key;
+    if (!bar.hidden) {
+      bar.querySelector("span").textContent = "Calendar Bot answered you in its own chat (" + count + " new).";
+    }
+  }
+  function hint() {
+    var text = document.getElementById("hint");
+    var bot = directory ? "user:" + directory.bot : "";
+    text.textContent = current === bot ? "" : current && current.indexOf("group:") === 0
+      ? "Commands here: cards and bookings go to the group; the bot's own answers to you go to your Calendar Bot chat."
+      : "Commands typed here are answered in your Calendar Bot chat; cards for the other person appear here.";
   }
 
   function conversations() {
     var nav = document.getElementById("conversations");
     nav.replaceChildren();
-    var items = [["user:" + directory.bot, "Calendar Bot"]];
+    var items = [["user:" + directory.bot, "Calendar Bot"]];  // where the bot answers you
     Object.keys(directory.users).forEach(function (uid) { if (uid !== me) items.push(["user:" + uid, directory.users[uid]]); });
     Object.keys(directory.groups).forEach(function (guid) {
       if (directory.groups[guid].members.indexOf(me) >= 0) items.push(["group:" + guid, directory.groups[guid].name + " (group)"]);
     });
     items.forEach(function (item) {
       var button = el("button", { type: "button", "data-key": item[0] }, item[1]);
-      button.addEventListener("click", function () { current = item[0]; show(); document.getElementById("text").focus(); });
+      button.addEventListener("click", function () { current = item[0]; show(); document.getElementById("text").focus({ preventScroll: true }); });
       nav.appendChild(button);
     });
     if (!current) current = params.get("with") || items[0][0];
@@ -148,9 +218,39 @@
       });
     });
     socket.on("connect_error", function (e) { document.getElementById("status").textContent = "cannot connect: " + e.message; });
-    socket.on("message", function (m) { all.push(m); if (keyOf(m) === current) show(); });
+    socket.on("message", function (m) {
+      all.push(m);
+      var key = keyOf(m);
+      if (key === current) { show(); return; }
+      if (m.sender !== me) { unread[key] = (unread[key] || 0) + 1; badges(); pointer(); }
+    });
+    socket.on("message_edited", function (m) {
+      all = all.map(function (old) { return old.id === m.id ? m : old; });
+      if (keyOf(m) === current) show();
+    });
   }
 
+  function chooser() {
+    // ?as=someone-unknown: say who can be chosen instead of a blank page.
+    var list = document.getElementById("messages");
+    var box = el("div", { class: "msg", id: "chooser" });
+    box.appendChild(el("div", {}, "There is no demo user “" + me + "”. Choose who you are:"));
+    var links = el("div", { class: "links" });
+    Object.keys(people).forEach(function (uid) {
+      links.appendChild(el("a", { href: "?as=" + encodeURIComponent(uid) }, people[uid].name + " (" + people[uid].zone + ")"));
+    });
+    box.appendChild(links);
+    list.replaceChildren(box);
+    var picker = document.getElementById("me");
+    picker.replaceChildren(el("option", { value: "" }, "choose…"));
+    Object.keys(people).forEach(function (uid) { picker.appendChild(el("option", { value: uid }, people[uid].name)); });
+    document.getElementById("status").textContent = "not signed in";
+    document.getElementById("text").disabled = true;
+  }
+
+  document.getElementById("pointer").querySelector("button").addEventListener("click", function () {
+    current = "user:" + directory.bot; show();
+  });
   document.getElementById("me").addEventListener("change", function (event) {
     location.search = "?as=" + encodeURIComponent(event.target.value);
   });
@@ -164,6 +264,7 @@
       if (answer && answer.error) document.getElementById("status").textContent = answer.error;
     });
     input.value = "";
+    newest();
   });
-  start();
+  if (people[me]) start(); else chooser();
 })();
