@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -154,6 +155,31 @@ class PeopleQueries(SqlBase):
                 .values(token=token)
             )
         return bool(result.rowcount == 1)
+
+    async def update_connection_token(
+        self, uid: str, update: Callable[[bytes], Awaitable[bytes | None]]
+    ) -> bool:
+        if self._sqlite:
+            # One worker per SQLite file: the caller's own lock serializes; holding SQLite's
+            # write lock across a network call would stall every other writer.
+            while True:
+                found = await self.get_connection(uid)
+                if found is None or found.token is None:
+                    return False
+                token = await update(found.token)
+                if token is None or await self.swap_connection_token(uid, found.token, token):
+                    return True  # else someone (a /calendars choice) changed it: again
+        async with self._engine.connect() as conn, conn.begin():
+            locked = sa.select(connections.c.token).where(connections.c.uid == uid)
+            current = (await conn.execute(locked.with_for_update())).scalar()
+            if current is None:
+                return False
+            token = await update(current)
+            if token is not None:
+                await conn.execute(
+                    connections.update().where(connections.c.uid == uid).values(token=token)
+                )
+        return True
 
     async def set_connection_status(self, uid: str, status: ConnectionStatus) -> None:
         async with self._write() as conn:

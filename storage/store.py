@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -75,6 +75,14 @@ class Store(Protocol):
     async def swap_connection_token(self, uid: str, expected: bytes, token: bytes) -> bool:
         """Replace a rotated secret only if it is still `expected` (workers race refreshes);
         unlike save_connection it keeps the generation, so shared links stay valid."""
+        ...
+
+    async def update_connection_token(
+        self, uid: str, update: Callable[[bytes], Awaitable[bytes | None]]
+    ) -> bool:
+        """Run `update` on the stored secret while no other worker runs it for `uid` (the row
+        is locked on PostgreSQL) and store what it returns (None: keep it); False when `uid` has
+        no secret. For one access-token refresh per owner per expiry across workers."""
         ...
 
     async def set_connection_status(self, uid: str, status: ConnectionStatus) -> None: ...

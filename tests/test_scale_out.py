@@ -13,9 +13,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from storage import SqlStore, WorkingHours
+from bot.calendars.google import GoogleCalendar
+from storage import Connection, SqlStore, WorkingHours, open_store
 from tests.conftest import _fresh_store
 from tests.fake_cometchat import FakeCometChat
+from tests.google_site import google_world
 from tests.workers import Worker, auth_header, webhook_message, workers
 
 TAKEN = "That slot was just taken. Pick another time in Alice's calendar."
@@ -126,3 +128,41 @@ async def test_a_webhook_delivered_to_both_workers_is_processed_once(
     await deliveries(fake, lambda: len(fake.received) >= 1)
     await asyncio.sleep(1.5)
     assert len(fake.received) == 1
+
+
+async def test_workers_share_one_google_token_refresh_per_owner(
+    postgres_database: str | None,
+) -> None:
+    """Two workers (two engines, two providers) asking for one owner's free/busy at once: Google
+    sees one refresh; the second worker takes the access token the first stored."""
+    if postgres_database is None:
+        pytest.skip("needs PostgreSQL: set CALBOT_TEST_POSTGRES_URL")
+    first = await _fresh_store(postgres_database)
+    second = await open_store(postgres_database)
+    try:
+        async with google_world(first) as world:
+            other = GoogleCalendar(world.config, second, world.vault, _no_reconnect)
+            ana = await world.connect(first, "ana", "ana@example.com", "Europe/Berlin")
+            start = datetime.now(UTC)
+            calls = [
+                provider.free_busy([ana], start, start + timedelta(days=1))
+                for provider in (world.provider, other)
+                for _ in range(4)
+            ]
+            results = await asyncio.gather(*calls)
+            assert all(r["ana"].error is None for r in results)
+            assert sum(1 for _, path in world.fake.calls if path == "/token") == 1
+            stored = await second.get_connection("ana")
+            assert stored is not None and stored.token is not None
+            assert world.vault.open("ana", stored.token)["access_token"].startswith("ya29.")
+            # A third worker starting later needs no refresh at all.
+            late = GoogleCalendar(world.config, second, world.vault, _no_reconnect)
+            await late.free_busy([ana], start, start + timedelta(days=1))
+            assert sum(1 for _, path in world.fake.calls if path == "/token") == 1
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def _no_reconnect(owner: Connection) -> None:
+    raise AssertionError(f"{owner.uid} was asked to reconnect")

@@ -21,11 +21,10 @@ from typing import Any
 
 import google.auth.exceptions
 import httplib2
-from google.auth.transport.requests import Request as AuthRequest
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
-from bot.calendars import choice, google_client, google_oauth
+from bot.calendars import choice, google_client, google_oauth, google_tokens
 from bot.calendars import google_calendars as calendars
 from bot.calendars.provider import (
     BusyResult,
@@ -84,6 +83,7 @@ class GoogleCalendar:
         self._jitter = jitter
         self._credentials: dict[tuple[str, int], Credentials] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._rejected: dict[str, str | None] = {}  # uid -> access token Google answered 401 to
 
     # CalendarProvider ----------------------------------------------------------------------------
     async def free_busy(
@@ -254,6 +254,7 @@ class GoogleCalendar:
                 if status == 401 and not refreshed_after_401:
                     refreshed_after_401 = True
                     self._credentials.pop((owner.uid, owner.generation), None)
+                    self._rejected[owner.uid] = credentials.token
                     continue
                 retryable = (
                     status == 429 or status >= 500 or (status == 403 and reason in RATE_REASONS)
@@ -283,7 +284,12 @@ class GoogleCalendar:
                 self._credentials[key] = credentials
             if not credentials.valid:
                 try:
-                    await google_client.in_thread(credentials.refresh, AuthRequest())
+                    # Shared with the other workers through the connection row (one refresh).
+                    rejected = self._rejected.pop(owner.uid, None)
+                    credentials = await google_tokens.fresh(
+                        self._store, self._vault, self._config, owner, rejected
+                    )
+                    self._credentials[key] = credentials
                 except google.auth.exceptions.RefreshError as error:
                     await self._refresh_failed(owner, error)
                 except google.auth.exceptions.TransportError as error:
