@@ -30,6 +30,7 @@ from bot.core.logs import install_redaction
 from bot.core.messages import Event, text_message
 from bot.core.metrics import MeteredCalendar, Metrics
 from bot.core.outbox import Outbox, Transport
+from bot.core.retention import purge_forever
 from bot.core.roster import CachedRoster, Roster
 from bot.core.routing import Catalog
 from bot.core.runtime import RUNTIME, Runtime
@@ -198,6 +199,10 @@ def build_app(
             asyncio.create_task(services.outbox.run(), name="outbox-relay"),
             asyncio.create_task(inbox.run(), name="inbox-relay"),
             asyncio.create_task(_sweep_holds(services), name="hold-sweeper"),
+            asyncio.create_task(
+                purge_forever(store, services.clock, timedelta(days=config.storage.retention_days)),
+                name="retention",
+            ),
         ]
         log.info("calbot ready on %s", config.web.public_url)
         yield

@@ -49,6 +49,8 @@ class WebConfig:
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
     url: str = "sqlite+aiosqlite:///calbot.db"
+    # Days processed message ids and delivered/handled messages are kept (issue 16).
+    retention_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)

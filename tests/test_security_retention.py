@@ -48,3 +48,19 @@ async def test_purge_keeps_what_is_owed_and_drops_what_is_old(store: SqlStore) -
     assert not await store.claim_message("new-message", NOW)  # a recent id still dedups
     assert await store.claim_message("old-message", NOW)  # the old one is gone
     assert await store.pending_count() == 1  # the message we still owe stays
+
+
+async def test_the_retention_pass_drops_abandoned_sign_ins(store: SqlStore) -> None:
+    from bot.core.retention import purge_once
+    from storage.records import OAuthState
+    from tests.fakes import FrozenClock
+
+    clock = FrozenClock(NOW)
+    state = OAuthState(
+        "google." + "x" * 43, "alice", "v" * 43, "b" * 64, "started", None, None, NOW
+    )
+    await store.create_oauth_state(state)
+    assert (await purge_once(store, clock, timedelta(days=30)))["oauth_states"] == 0
+    clock.advance(minutes=11)
+    assert (await purge_once(store, clock, timedelta(days=30)))["oauth_states"] == 1
+    assert await store.get_oauth_state(state.state) is None
