@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean browser
 
 install: $(STAMP)
 
@@ -23,8 +23,21 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
-	$(BIN)/pytest
+# The browser tests need Debian's chromium (never a downloaded browser): installed here when
+# we may, otherwise said plainly, and every skip is listed with its reason (-rs).
+CHROMIUM := /usr/bin/chromium
+
+test: lint browser
+	$(BIN)/pytest -rs
+
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y --no-install-recommends chromium; \
+	  else \
+	    echo "NOTE: $(CHROMIUM) is missing, so the browser tests will be SKIPPED."; \
+	    echo "      Install it with: sudo apt-get install chromium"; \
+	  fi; }
 
 # Speed and memory figures for the README (not part of `make test`: timings flake on shared CI).
 bench: $(STAMP)
