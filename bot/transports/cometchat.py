@@ -24,6 +24,7 @@ from bot.core.messages import (
     Sender,
 )
 from bot.core.outbox import DeliveryError
+from bot.core.text import clean_name
 from bot.core.throttle import RateLimit
 
 log = logging.getLogger(__name__)
@@ -109,13 +110,17 @@ def incoming(message: Mapping[str, Any]) -> IncomingMessage | None:
         raise PayloadError("data.text must be a string and receiverType user or group")
     sender_entity = _object(_object(_object(inner.get("entities")).get("sender")).get("entity"))
     name = sender_entity.get("name")
+    # Names are typed by other people: cleaned here, at the edge, before any page, card, event
+    # or log line shows them.
     mentions = {
-        str(uid).lower(): str(user.get("name", uid)) if isinstance(user, Mapping) else str(uid)
+        str(uid).lower(): clean_name(
+            str(user.get("name", uid)) if isinstance(user, Mapping) else str(uid), str(uid)
+        )
         for uid, user in _object(inner.get("mentions")).items()
     }
     return IncomingMessage(
         id=message_id,
-        sender=Sender(sender_uid, str(name or sender_uid)),
+        sender=Sender(sender_uid, clean_name(str(name or sender_uid), sender_uid)),
         conversation=Conversation(receiver_type, receiver),
         text=MENTION_MARKUP.sub(r"@\1", text),
         sent_at=_sent_at(message.get("sentAt")),
