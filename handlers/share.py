@@ -27,7 +27,6 @@ router = Router("share")
 
 DEFAULT_WINDOW = timedelta(days=7)
 MAX_WINDOW = timedelta(days=14)
-SUGGESTED_SLOTS = 20
 DAYS = re.compile(r"(\d{1,4})\s*(?:d|days?)?", re.IGNORECASE)
 
 
@@ -103,7 +102,7 @@ async def share(ctx: Context, request: ShareRequest) -> None:
         share=record,
         sharer=ctx.user,
         busy=busy,
-        slots=free_slots[:SUGGESTED_SLOTS],
+        slots=free_slots,  # the card lists the first few and counts every day
         slot_minutes=int(rules.length.total_seconds() // 60),
         booking_url=ctx.services.urls.booking_page(record.id, audience, connection.generation, end),
     )

@@ -93,3 +93,15 @@ async def test_one_title_rule_for_book_and_a_scheduler_pick(people: Chat) -> Non
     # A pick carries only the picker's uid, so the name there is as the store last heard it.
     titles = [m.data["customData"]["event"]["title"].lower() for m in invites]
     assert titles == ["bob / alice"] * 2
+
+
+async def test_the_card_counts_every_day_and_says_when_it_was_computed(people: Chat) -> None:
+    replies = await people.say("/share @bob 14", sender="alice")
+    total = int(replies[-1].split(": ", 1)[1].split(" free")[0])
+    card = people.sent[0].data["customData"]
+    assert total > len(card["slots"]) == 20 and card["moreOnPage"] is True
+    assert len(card["days"]) in (14, 15)  # every day the window touches, in Alice's zone
+    assert sum(d["free"] for d in card["days"]) == total
+    weekdays = [d for d in card["days"] if datetime.fromisoformat(d["date"]).isoweekday() <= 5]
+    assert all(d["free"] > 0 for d in weekdays[1:])  # days past the first 20 slots too
+    assert card["computedAt"] == "2026-11-24T15:00:00Z"

@@ -75,6 +75,9 @@ async def test_the_first_hour(demo: tuple[str, Runtime], browser: Any) -> None:
     await bob.locator(".card.availability a.slot").first.wait_for(timeout=WAIT)
     assert await in_view(bob, "#composer button")
     assert await newest_in_view(bob)
+    counts = await bob.inner_text(".card.availability .counts")
+    assert counts.count("free") >= 3  # every day of the 3 shared, with its count
+    assert "the page is always current" in await bob.inner_text(".card.availability .computed")
 
     # A /book typed in the chat with Alice is answered in Bob's Calendar Bot chat: the badge
     # and the pointer say so where Bob is looking.

@@ -105,6 +105,11 @@ def availability_message(
         },
         "slotMinutes": card.slot_minutes,
         "slots": [{"start": iso(s), "end": iso(e)} for s, e in card.slots[:MAX_SLOTS]],
+        # Every day of the window with its count of free slots, so a day past the first
+        # MAX_SLOTS never looks fully busy; the full list is on the booking page.
+        "days": day_counts(card, ZoneInfo(sharer.timezone)),
+        "moreOnPage": len(card.slots) > MAX_SLOTS,
+        "computedAt": iso(share.created_at),
         "bookingUrl": card.booking_url,
         "expiresAt": iso(share.expires_at),
     }
@@ -124,6 +129,20 @@ def availability_message(
         data=data,
         on_behalf_of=sharer.uid,
     )
+
+
+def day_counts(card: Availability, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """[{"date": "YYYY-MM-DD" in the sharer's zone, "free": slots that day}] for every day."""
+    counts: dict[str, int] = {}
+    day = card.share.window_start.astimezone(zone).date()
+    last = (card.share.window_end - timedelta(microseconds=1)).astimezone(zone).date()
+    while day <= last:
+        counts[day.isoformat()] = 0
+        day += timedelta(days=1)
+    for start, _ in card.slots:
+        key = start.astimezone(zone).date().isoformat()
+        counts[key] = counts.get(key, 0) + 1
+    return [{"date": key, "free": free} for key, free in counts.items()]
 
 
 def availability_text(card: Availability, zone: ZoneInfo) -> str:

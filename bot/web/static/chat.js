@@ -60,7 +60,19 @@
       days.appendChild(column);
     });
     box.appendChild(days);
-    box.appendChild(el("a", { href: c.bookingUrl + "&tz=" + encodeURIComponent(zone), class: "open" }, "Open the full calendar"));
+    // Every day of the window with its free count (the slot list above is only the first
+    // few), so no day looks fully busy just because its slots did not fit in the card.
+    if (c.days) {
+      var counts = el("div", { class: "counts" });
+      c.days.forEach(function (d) {
+        var label = new Date(d.date + "T12:00:00Z").toLocaleDateString([], { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+        counts.appendChild(el("span", { class: d.free ? "count" : "count none" }, label + ": " + (d.free ? d.free + " free" : "none free")));
+      });
+      box.appendChild(counts);
+    }
+    var more = c.moreOnPage ? "More free times on the page – open the full calendar" : "Open the full calendar";
+    box.appendChild(el("a", { href: c.bookingUrl + "&tz=" + encodeURIComponent(zone), class: "open" }, more));
+    if (c.computedAt) box.appendChild(el("div", { class: "computed" }, "Computed " + day(c.computedAt) + " " + clock(c.computedAt) + "; the page is always current."));
     return box;
   }
 
