@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from bot.core.context import Services
 from bot.errors import UserError
 from bot.scheduling import freebusy
-from bot.scheduling.availability import Interval, SlotRules, utc
+from bot.calendars.provider import Interval
+from bot.scheduling.availability import SlotRules, utc
 from bot.scheduling.cards import both_zones
 from storage.records import Share, User
 
