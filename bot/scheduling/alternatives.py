@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.calendars.provider import Interval
 from bot.core.context import Services
 from bot.errors import UserError
 from bot.scheduling import freebusy
-from bot.calendars.provider import Interval
 from bot.scheduling.availability import SlotRules, utc
 from bot.scheduling.cards import both_zones
 from storage.records import Share, User
