@@ -1,9 +1,12 @@
-"""Two `calbot serve` processes on one PostgreSQL: one winner per slot, one reply per message."""
+"""Several `calbot serve` processes on one PostgreSQL: one winner per slot, one reply per message,
+one Google token refresh per owner, and three workers behind a load balancer answer like one."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import re
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +14,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.calendars.google import GoogleCalendar
@@ -166,3 +170,126 @@ async def test_workers_share_one_google_token_refresh_per_owner(
 
 async def _no_reconnect(owner: Connection) -> None:
     raise AssertionError(f"{owner.uid} was asked to reconnect")
+
+
+class RoundRobin:
+    """A tiny load balancer: each request to the next worker in turn, as a proxy would."""
+
+    def __init__(self, pool: list[Worker]) -> None:
+        self._next = itertools.cycle(pool)
+        self.forwarded = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._forward)
+        return app
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        worker = next(self._next)
+        self.forwarded += 1
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(
+                request.method,
+                f"{worker.url}{request.path_qs}",
+                data=await request.read(),
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            ) as answer,
+        ):
+            return web.Response(status=answer.status, body=await answer.read())
+
+
+SCRIPT_PAIRS = 6
+LINK = re.compile(r"https?://\S+")
+
+
+async def run_script(url: str, pool: list[Worker], fake: FakeCometChat) -> list[tuple[str, str]]:
+    """Six owners share, their bookers book and ask for help, all at once through `url`;
+    returns every (receiver, text) the bot sent, links blanked (tokens differ per run)."""
+    pairs = [(f"o{n}", f"b{n}") for n in range(SCRIPT_PAIRS)]
+
+    async def say(http: aiohttp.ClientSession, sender: str, text: str) -> None:
+        body = webhook_message(uuid.uuid4().hex, sender, text)
+        async with http.post(f"{url}/cometchat/webhook", json=body) as response:
+            assert response.status == 200
+
+    def texts(uid: str) -> list[str]:
+        return [
+            r.body["data"].get("text", "")
+            for r in fake.received
+            if r.body["receiver"] == uid and r.body["category"] == "message"
+        ]
+
+    steps = [
+        [(o, f"/share @{b}", "Shared your free time") for o, b in pairs],
+        [(b, f"/book @{o} tomorrow 11am for 30 min", "Booked") for o, b in pairs],
+        [(b, "/help", "") for o, b in pairs],
+    ]
+    async with aiohttp.ClientSession(headers=auth_header()) as http:
+        for step in steps:
+            seen = {sender: len(texts(sender)) for sender, _, _ in step}
+            await asyncio.gather(*(say(http, sender, text) for sender, text, _ in step))
+            await deliveries(
+                fake,
+                lambda step=step, seen=seen: all(
+                    any(t.startswith(prefix) for t in texts(sender)[seen[sender] :])
+                    for sender, _, prefix in step
+                ),
+            )
+    await asyncio.sleep(1.0)  # anything extra would arrive now
+    return sorted(
+        (str(r.body["receiver"]), LINK.sub("<link>", r.body["data"].get("text", "")))
+        for r in fake.received
+    )
+
+
+async def seed_pairs(store: SqlStore) -> None:
+    for n in range(SCRIPT_PAIRS):
+        for uid in (f"o{n}", f"b{n}"):
+            await store.ensure_user(uid, uid.upper(), "America/New_York")
+            await store.update_user(
+                uid,
+                timezone="America/New_York",
+                working_hours=WorkingHours(0, 24 * 60, (1, 2, 3, 4, 5, 6, 7)),
+            )
+            await store.save_connection(uid, "local", uid, None)
+
+
+async def test_three_workers_behind_a_round_robin_proxy_answer_like_one(
+    postgres_database: str | None, tmp_path: Path
+) -> None:
+    if postgres_database is None:
+        pytest.skip("needs PostgreSQL: set CALBOT_TEST_POSTGRES_URL")
+    results = []
+    for count in (1, 3):
+        (tmp_path / str(count)).mkdir()
+        store = await _fresh_store(postgres_database)
+        await seed_pairs(store)
+        fake = FakeCometChat()
+        fake.add_users(*(f"{role}{n}" for n in range(SCRIPT_PAIRS) for role in "ob"))
+        chat_server = TestServer(fake.app(), host="127.0.0.1")
+        await chat_server.start_server()
+        try:
+            async with workers(
+                count,
+                postgres_database,
+                str(chat_server.make_url("/v3")),
+                tmp_path / str(count),
+                extra="send_per_minute = 1000",
+                log_level="WARNING",
+            ) as pool:
+                balancer = RoundRobin(pool)
+                proxy = TestServer(balancer.app(), host="127.0.0.1")
+                await proxy.start_server()
+                try:
+                    url = str(proxy.make_url("")).rstrip("/")
+                    results.append(await run_script(url, pool, fake))
+                finally:
+                    await proxy.close()
+                assert balancer.forwarded == 3 * SCRIPT_PAIRS
+        finally:
+            await chat_server.close()
+            await store.close()
+    one, three = results
+    assert len(one) >= 3 * SCRIPT_PAIRS
+    assert three == one
