@@ -132,6 +132,7 @@ async def seed(url: str, providers: Providers, conversations: int) -> None:
     for index in range(conversations):
         zone = ZONES[index % len(ZONES)]
         owner, booker = f"o{index:04d}", f"b{index:04d}"
+        providers.cometchat.add_users(owner, booker)  # the fake refuses uids it doesn't know
         await providers.meet(store, owner, zone, f"{owner}@bench{index}.test")
         await providers.meet(store, booker, zone)
     await store.close()
@@ -201,7 +202,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                     aiohttp.ClientSession(headers=auth_header()) as http,
                 ):  # fmt: skip
                     figures = await measure(args, providers, pool, http)
-                figures.update(await measure_floor(url, int(figures["commands"]), args))
+                # At least 2,000 requests: /proc counts CPU in 10 ms ticks.
+                floor_requests = max(2000, int(figures["commands"]))
+                figures.update(await measure_floor(url, floor_requests, args))
                 figures["cpu_ratio_to_floor"] = (
                     figures["worker_cpu_ms_per_command"] / figures["floor_cpu_ms_per_request"]
                 )
