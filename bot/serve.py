@@ -23,6 +23,7 @@ from bot.core.runtime import RUNTIME
 from bot.demo import DEMO_GROUP, DEMO_USERS, seed_demo
 from bot.transports.cometchat import CometChatClient
 from bot.transports.hub import Directory, Hub, HubTransport
+from bot.web.render import SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
@@ -78,7 +79,19 @@ def build_demo_app(config: Config) -> web.Application:
     page = page.replace("__PEOPLE__", json.dumps(people).replace("<", "\\u003c"))
 
     async def chat_page(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
+        # The demo page gets a CSP like every other page: scripts only from our own files,
+        # its one <style> marked with a fresh nonce, nothing framed, no plugins.
+        nonce = secrets.token_urlsafe(16)
+        policy = (
+            f"default-src 'self'; script-src 'self'; style-src 'nonce-{nonce}'; "
+            "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+            "frame-ancestors 'none'; form-action 'self'"
+        )
+        return web.Response(
+            text=page.replace("<style>", f'<style nonce="{nonce}">', 1),
+            content_type="text/html",
+            headers={**SECURITY_HEADERS, "Content-Security-Policy": policy},
+        )
 
     app.router.add_get("/", chat_page)
     app.router.add_static("/static/", STATIC)
