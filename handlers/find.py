@@ -75,7 +75,7 @@ def parse_find(ctx: Context, args: str) -> FindRequest:
     "/find",
     usage='/find [length] [with @a @b] [optional @c] [days] ["title"] [auto]',
     parse=parse_find,
-    examples=("/find 45m", "/find 1h with @ana @ben this week", "/find 30m optional @kim auto"),
+    examples=("/find 45m", "/find 1h with @bob @carol this week", "/find 30m optional @dave auto"),
 )
 async def find(ctx: Context, request: FindRequest) -> None:
     """Find times that suit everyone in this group, and let the group vote and book."""
