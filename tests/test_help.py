@@ -30,3 +30,15 @@ async def test_asking_for_help_in_words_works(chat: Chat) -> None:
     assert reply.startswith("Here is what I can do:")
     [start] = await chat.say("/start")
     assert start == reply
+
+
+def test_examples_mention_only_people_the_demo_has() -> None:
+    # A new user copies examples from /help; in the demo they must name people who exist.
+    from bot.core.mentions import mentioned_uids
+    from bot.demo import DEMO_USERS
+
+    people = {uid for uid, _, _ in DEMO_USERS}
+    for router in ROUTERS:
+        for command in router.commands:
+            for example in command.examples:  # usage lines hold placeholders like @person
+                assert set(mentioned_uids(example)) <= people, example
