@@ -4,6 +4,7 @@ adds a statement or a transaction to /help, /share or /book fails here, with the
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class Worker:
         self.chat = chat
         self.inbox = Inbox(chat.store, self._run, chat.clock)
         self._ids = itertools.count(1)
+        self._prefix = uuid.uuid4().hex[:8]  # several workers on one store never share an id
 
     async def _run(self, event: Any) -> None:
         await self.chat.dispatcher.dispatch(event, deduplicated=True)
@@ -73,7 +75,7 @@ class Worker:
     async def say(self, text: str, sender: str) -> list[str]:
         before = len(self.chat.sent)
         message = IncomingMessage(
-            id=f"m{next(self._ids)}",
+            id=f"{self._prefix}-{next(self._ids)}",
             sender=Sender(sender, sender.capitalize()),
             conversation=Conversation("user", BOT_UID),
             text=text,
