@@ -19,6 +19,7 @@ from storage.sql_groups import GroupQueries
 from storage.sql_inbox import InboxQueries
 from storage.sql_messages import MessageQueries
 from storage.sql_people import PeopleQueries
+from storage.sql_privacy import PrivacyQueries
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # A pooled PostgreSQL connection idle longer than this is pinged before use (a restart or an idle
@@ -95,6 +96,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-class SqlStore(PeopleQueries, BookingQueries, MessageQueries, GroupQueries, InboxQueries):
+class SqlStore(
+    PeopleQueries,
+    BookingQueries,
+    MessageQueries,
+    GroupQueries,
+    InboxQueries,
+    PrivacyQueries,
+):
     async def close(self) -> None:
         await self._engine.dispose()
