@@ -74,6 +74,8 @@ class CometChatConfig:
     client_origins: tuple[str, ...] = ()
     # Seconds the outbox keeps retrying a message through transient failures before parking it.
     give_up_after: int = 24 * 3600
+    # A message whose sentAt is older than this is a replay, not a request: ignored and counted.
+    max_message_age: int = 3600
 
     def base_url(self) -> str:
         """The REST v3 base, derived from app id and region unless set (tests point it local)."""

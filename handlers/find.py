@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -132,6 +133,8 @@ async def find(ctx: Context, request: FindRequest) -> None:
         {m.uid: m.required for m in members},
         now,
         auto=request.auto,
+        # Derived from the /find message, so a re-run after a crash finds this poll again.
+        poll_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"calbot-poll:{guid}:{ctx.message.id}")),
     )
     # Everyone was just read from the store; a 50-person /find should not read them again.
     who = {m.uid: groups.Person(m.uid, m.name, m.zone, m.hours) for m in members}

@@ -52,8 +52,12 @@ class GroupQueries(SqlBase):
         members: dict[str, bool],
         now: datetime,
         auto: bool = False,
+        poll_id: str | None = None,
     ) -> Poll:
-        poll_id = str(uuid.uuid4())
+        poll_id = poll_id or str(uuid.uuid4())
+        existing = await self.get_poll(poll_id)
+        if existing is not None:
+            return existing  # the same /find re-run after a crash: one poll, not two
         async with self._write() as conn:
             await conn.execute(
                 polls.insert().values(
@@ -71,7 +75,8 @@ class GroupQueries(SqlBase):
                 )
             )
         poll = await self.get_poll(poll_id)
-        assert poll is not None
+        if poll is None:
+            raise RuntimeError(f"poll {poll_id} vanished right after it was written")
         return poll
 
     async def get_poll(self, poll_id: str) -> Poll | None:

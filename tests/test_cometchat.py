@@ -18,6 +18,7 @@ from bot.core.messages import OutgoingMessage, text_message
 from bot.core.outbox import Outbox
 from bot.core.throttle import RateLimit
 from bot.transports.cometchat import CometChatClient
+from tests.conftest import NOW
 from tests.fake_cometchat import FakeCometChat
 from tests.fakes import FrozenClock
 from tests.site import Site, running_site
@@ -88,8 +89,9 @@ def message(
         "receiver": receiver,
         "category": "message",
         "type": "text",
-        "sentAt": 1764000000,
-        "updatedAt": 1764000000,
+        # The frozen clock's now: an old sentAt is a replay the webhook ignores.
+        "sentAt": int(NOW.timestamp()),
+        "updatedAt": int(NOW.timestamp()),
         "data": {
             "text": text,
             "entities": {
@@ -334,3 +336,16 @@ async def test_the_strict_fake_refuses_what_cometchat_refuses(world: World) -> N
     await outbox.post("huge", huge)
     await outbox.flush()
     assert len(world.fake.refused) == 2 and world.fake.received == []
+
+
+async def test_a_message_sent_long_ago_is_a_replay_and_is_not_answered(world: World) -> None:
+    old = message("/help", message_id="replayed")
+    old["sentAt"] = int(NOW.timestamp()) - 2 * 3600  # an hour past the default window
+    assert await world.post(current(old)) == 200  # so CometChat does not redeliver it
+    assert world.fake.received == []
+    metrics = await (await world.site.client.get("/metrics")).text()
+    assert 'calbot_messages_total{outcome="stale"} 1' in metrics
+    fresh = message("/help", message_id="fresh")
+    fresh["sentAt"] = int(NOW.timestamp()) - 60
+    assert await world.post(current(fresh)) == 200
+    assert len(world.fake.received) == 1

@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.config import CometChatConfig
 from bot.core.dispatcher import Dispatcher
+from bot.core.messages import Conversation, IncomingMessage, Sender
 from bot.core.roster import CachedRoster
 from bot.transports.cometchat import CometChatClient
 from bot.transports.hub import Directory, HubTransport
@@ -75,3 +76,18 @@ async def test_the_demo_hub_lists_its_directorys_group() -> None:
     hub = HubTransport("http://127.0.0.1:9", "secret", "calbot", accept, directory)
     assert await hub.group_members("team") == [("alice", "Alice"), ("bob", "Bob")]
     assert await hub.group_members("other") == []
+
+
+async def test_a_find_re_run_after_a_crash_makes_one_poll(
+    store: SqlStore, clock: FrozenClock
+) -> None:
+    for uid, zone in (("alice", "America/New_York"), ("bob", "Europe/Berlin")):
+        await meet(store, uid, zone)
+    chat = Chat(store, clock)
+    await chat.say("hi", sender="bob", group="team")
+    message = IncomingMessage(
+        "find-1", Sender("alice", "Alice"), Conversation("group", "team"), "/find 30m", clock.now()
+    )
+    for _ in range(2):  # the durable inbox runs an event again when its worker died mid-way
+        await chat.dispatcher.dispatch(message, deduplicated=True)
+    assert len(await store.open_polls("team")) == 1

@@ -256,3 +256,19 @@ async def _fuzz_the_form(site: Site) -> None:
         assert posted.status in (200, 409), form
         assert "Traceback" not in await posted.text()
     assert 409 in statuses  # the fuzz reached the refusals, not only the happy path
+
+
+@pytest.mark.parametrize(
+    "start", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2026-11-25T14:00:00"]
+)
+async def test_starts_near_year_1_or_9999_get_a_page_not_a_500(site: Site, start: str) -> None:
+    link = await share_link(site)
+    shown = await site.client.get(link + f"&slot={start}")
+    assert shown.status == 200
+    page = await shown.text()
+    posted = await site.client.post(
+        link.split("?")[0],
+        data={"t": token_of(link), "csrf": csrf_of(page), "start": start, "d": "30"},
+    )
+    assert posted.status == 409
+    assert "Pick one of the free times first." in await posted.text()

@@ -11,13 +11,14 @@ import dataclasses
 import hmac
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
 from bot.core import urls
 from bot.core.messages import Event, IncomingMessage, MembershipChange, SchedulerPick
-from bot.core.runtime import RUNTIME
+from bot.core.runtime import RUNTIME, Runtime
 from bot.transports.cometchat import (
     MEMBERSHIP_TRIGGERS,
     PayloadError,
@@ -102,6 +103,11 @@ def event_of(body: dict[str, Any]) -> Event | None:
     return checked(inbound) if inbound is not None else None
 
 
+def _stale(message: IncomingMessage, runtime: Runtime, max_age: int) -> bool:
+    age = runtime.services.clock.now() - message.sent_at
+    return age > timedelta(seconds=max_age)
+
+
 def _answer(error: str, status: int, **headers: str) -> web.Response:
     return web.json_response({"error": error}, status=status, headers=headers or None)
 
@@ -134,6 +140,12 @@ async def webhook(request: web.Request) -> web.Response:
         return _answer(str(problem), 400)
     if event is None:
         return web.json_response({"ok": True})  # receipts, reactions...: nothing to do
+    if isinstance(event, IncomingMessage) and _stale(event, runtime, settings.max_message_age):
+        # Answered 200 so CometChat does not redeliver it; an old message is not a request.
+        log.warning("ignored message %s: sent at %s, older than %d s", event.id,
+                    event.sent_at.isoformat(), settings.max_message_age)  # fmt: skip
+        runtime.services.metrics.inc("calbot_messages_total", outcome="stale")
+        return web.json_response({"ok": True, "ignored": "sent too long ago"})
     try:
         await runtime.accept(event)
     except Exception as problem:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -144,9 +144,8 @@ def _selected(chosen: object, days: list[Any]) -> str | None:
     """The slot picked on the chat card, as the grid spells it (offsets may be written apart)."""
     if not isinstance(chosen, str):
         return None
-    try:
-        wanted = datetime.fromisoformat(chosen.replace("Z", "+00:00"))
-    except ValueError:
+    wanted = instant(chosen)
+    if wanted is None:
         return None
     for day in days:
         for entry in day["entries"]:
@@ -285,8 +284,10 @@ async def _confirmation(request: web.Request, opened: Opened, booking_id: str) -
 
 def _nearest(asked: object, days: list[Any], count: int = 3) -> list[dict[str, Any]]:
     """The free times on the page closest to a time that is no longer free."""
+    wanted = instant(asked)
+    if wanted is None:
+        return []
     try:
-        wanted = datetime.fromisoformat(str(asked).replace("Z", "+00:00"))
         free = [
             (abs(datetime.fromisoformat(entry["value"]) - wanted), day["label"], entry)
             for day in days
@@ -309,15 +310,27 @@ async def favicon(_request: web.Request) -> web.FileResponse:
     )
 
 
-async def _slot(services: Services, opened: Opened, form: Any, nonce: str) -> booking.Slot:
+def instant(text: object) -> datetime | None:
+    """A time the page sent back: aware, and in years a booking can have (a start near year 1
+    or 9999 overflows as soon as it is turned into UTC); None for anything else."""
     try:
-        start = datetime.fromisoformat(str(form.get("start", "")))
-        minutes = int(str(form.get("d", "30")))
-        end = start + timedelta(minutes=minutes)
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        if moment.tzinfo is None or not 2000 <= moment.astimezone(UTC).year <= 2200:
+            return None
     except (ValueError, OverflowError):
-        raise UserError("Pick one of the free times first.") from None
-    if start.tzinfo is None or minutes not in DURATIONS:
+        return None
+    return moment
+
+
+async def _slot(services: Services, opened: Opened, form: Any, nonce: str) -> booking.Slot:
+    start = instant(form.get("start", ""))
+    try:
+        minutes = int(str(form.get("d", "30")))
+    except ValueError:
+        minutes = 0
+    if start is None or minutes not in DURATIONS:
         raise UserError("Pick one of the free times first.")
+    end = start + timedelta(minutes=minutes)
     audience = opened.claims.audience
     booker_uid = audience
     if audience.startswith("group:"):
