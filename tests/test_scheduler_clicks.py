@@ -66,7 +66,7 @@ class World:
             "receiverType": kind,
             "category": "message",
             "type": "text",
-            "sentAt": 1764000000,
+            "sentAt": int(self.site.clock.now().timestamp()),
             "data": {
                 "text": text,
                 "entities": {"sender": {"entity": {"uid": sender, "name": sender.capitalize()}}},
