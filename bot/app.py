@@ -35,10 +35,10 @@ from bot.core.roster import CachedRoster, Roster
 from bot.core.routing import Catalog
 from bot.core.runtime import RUNTIME, Runtime
 from bot.core.throttle import RateLimit
-from bot.scheduling import booking
+from bot.scheduling import booking, reminders, reschedule
 from bot.scheduling.busy_cache import BusyCache
 from bot.transports import clicks, webhook
-from bot.web import booking_page, busy_ics, connect_page, render
+from bot.web import booking_page, busy_ics, connect_page, move_page, render
 from bot.web.routes import routes
 from handlers import ROUTERS
 from storage import SqlStore, Store, is_storage_fault, open_store
@@ -65,6 +65,9 @@ def build_services(
         default_timezone=config.bot.default_timezone,
         public_url=config.web.public_url.rstrip("/"),
         scheduler_message=config.cometchat.scheduler_message,
+        video=config.meetings.video,
+        jitsi_base=config.meetings.jitsi_base.rstrip("/"),
+        event_title=config.calendar.event_title,
     )
     if not config.security.secret_key:
         raise ConfigError("[security] secret_key is empty; it signs booking links")
@@ -86,7 +89,11 @@ def build_services(
         roster=CachedRoster(transport, clock) if isinstance(transport, Roster) else None,
     )
     providers, flows = _providers(config, services, vault, metrics)
-    calendars = Calendars(providers, config.calendar.provider, flows)
+
+    async def keep_for_retry(owner: Connection) -> None:
+        await store.queue_revocation(owner, clock.now())
+
+    calendars = Calendars(providers, config.calendar.provider, flows, keep_for_retry)
     return replace(services, calendar=calendars)
 
 
@@ -136,12 +143,19 @@ def _providers(
 
 
 async def _sweep_holds(services: Services, every_seconds: float = 60.0) -> None:
-    """Finish bookings a crash left half-done (see bot.scheduling.booking); runs until cancelled."""
+    """Finish bookings and moves a crash left half-done (see bot.scheduling.booking and
+    .reschedule) and skip reminders that came due too late; runs until cancelled."""
     while True:
         try:
             settled = await booking.recover(services)
             if settled:
                 log.info("recovered %d half-finished bookings", settled)
+            moved = await reschedule.recover(services)
+            if moved:
+                log.info("finished %d interrupted moves", moved)
+            late = await reminders.skip_late(services)
+            if late:
+                log.info("skipped %d reminders that came due after their meeting began", late)
         except Exception:
             log.exception("hold sweeper pass failed; retrying")
         await asyncio.sleep(every_seconds)
@@ -178,6 +192,7 @@ def build_app(
     app.add_routes(webhook.routes)
     app.add_routes(clicks.routes)
     app.add_routes(busy_ics.routes)
+    app.add_routes(move_page.routes)
     app[render.TEMPLATES] = render.templates()
     app[booking_page.POST_LIMIT] = RateLimit(config.web.booking_posts_per_minute)
     app[booking_page.GET_LIMIT] = RateLimit(config.web.page_gets_per_minute)
@@ -200,7 +215,7 @@ def build_app(
             asyncio.create_task(inbox.run(), name="inbox-relay"),
             asyncio.create_task(_sweep_holds(services), name="hold-sweeper"),
             asyncio.create_task(
-                purge_forever(store, services.clock, timedelta(days=config.storage.retention_days)),
+                purge_forever(services, timedelta(days=config.storage.retention_days)),
                 name="retention",
             ),
         ]

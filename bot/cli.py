@@ -40,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("data"),
         help="folder for the SQLite database (default ./data)",
     )
+    demo.add_argument(
+        "--calendar",
+        choices=("local", "caldav"),
+        default="local",
+        help="local: calendars kept by the bot (default); caldav: also run a Radicale CalDAV "
+        "server (pip install radicale) that a calendar app can show the booked meetings from",
+    )
     demo.set_defaults(run=_run_demo)
 
     serve = sub.add_parser(
@@ -237,16 +244,16 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 def _run_demo(args: argparse.Namespace) -> int:
     from bot.config import ConfigError
-    from bot.serve import PortInUse, run_demo
+    from bot.serve import DemoProblem, PortInUse, run_demo
 
     _setup_logging()
     try:
-        run_demo(host=args.host, port=args.port, data_dir=args.data)
+        run_demo(host=args.host, port=args.port, data_dir=args.data, calendar=args.calendar)
     except ConfigError as problem:
         _report(problem)
         return 1
-    except PortInUse as busy:
-        print(busy, file=sys.stderr)
+    except (PortInUse, DemoProblem) as problem:
+        print(problem, file=sys.stderr)
         return 1
     return 0
 

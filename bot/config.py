@@ -11,6 +11,7 @@ import base64
 import binascii
 import dataclasses
 import difflib
+import string
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -117,6 +118,20 @@ PROVIDERS = ("local", "google", "microsoft", "caldav")
 @dataclass(frozen=True, slots=True)
 class CalendarConfig:
     provider: str = "local"
+    # What a booked event is called in the owner's calendar; "" keeps the booker's title.
+    # Placeholders: {booker}, {owner}, {title}.
+    event_title: str = ""
+
+
+VIDEO_CHOICES = ("auto", "jitsi", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingsConfig:
+    """[meetings]: the video link each booking carries."""
+
+    video: str = "auto"
+    jitsi_base: str = "https://meet.jit.si"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +150,7 @@ class Config:
     microsoft: MicrosoftConfig = field(default_factory=MicrosoftConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     bot: BotConfig = field(default_factory=BotConfig)
+    meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
 
 
 def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
@@ -242,6 +258,15 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _title_template_ok(template: str) -> bool:
+    try:
+        fields = [name for _, name, spec, conv in string.Formatter().parse(template) if name]
+        template.format(booker="", owner="", title="")
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return False
+    return set(fields) <= {"booker", "owner", "title"}
+
+
 def _validate(config: Config, source: str) -> list[str]:
     problems: list[str] = []
     if not 0 < config.web.port < 65536:
@@ -260,6 +285,18 @@ def _validate(config: Config, source: str) -> list[str]:
             f"[bot] default_timezone in {source} is not an IANA time zone: "
             f"{config.bot.default_timezone!r}"
         )
+    if not _title_template_ok(config.calendar.event_title):
+        problems.append(
+            f"[calendar] event_title in {source} may use only {{booker}}, {{owner}} and "
+            f"{{title}}, got {config.calendar.event_title!r}"
+        )
+    if config.meetings.video not in VIDEO_CHOICES:
+        problems.append(
+            f"[meetings] video in {source} must be one of {', '.join(VIDEO_CHOICES)}, "
+            f"got {config.meetings.video!r}"
+        )
+    if not config.meetings.jitsi_base.startswith("https://"):
+        problems.append(f"[meetings] jitsi_base in {source} must start with https://")
     if "://" not in config.storage.url:
         problems.append(f"[storage] url in {source} must be an SQLAlchemy URL")
     for section, key, value in (

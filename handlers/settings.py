@@ -1,4 +1,4 @@
-"""Personal settings: time zone, working hours, and how ambiguous dates are read."""
+"""Personal settings: time zone, working hours, how ambiguous dates are read, reminders."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from bot.core.context import Context
 from bot.core.routing import Router
 from bot.errors import UsageError
+from bot.scheduling import limits, reminders
 from bot.timeparse.zones import resolve_zone_name
-from storage.records import User, WorkingHours
+from storage.records import Limits, User, WorkingHours
 
 router = Router("settings")
 
@@ -28,6 +29,7 @@ class TimezoneRequest:
 @dataclass(frozen=True, slots=True)
 class HoursRequest:
     hours: WorkingHours | None
+    limits: Limits | None = None  # a daily maximum or buffers said with the hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +65,9 @@ async def set_timezone(ctx: Context, request: TimezoneRequest) -> None:
 
 
 def parse_hours(ctx: Context, args: str) -> HoursRequest:
+    new_limits, args = limits.parse(args, ctx.user.limits)
     if not args:
-        return HoursRequest(None)
+        return HoursRequest(None, new_limits)
     match = HOURS.match(args.strip())
     if match is None:
         raise UsageError(f"I couldn't read {args!r} as working hours, e.g. 9-17 or 8:30am-5pm.")
@@ -77,27 +80,37 @@ def parse_hours(ctx: Context, args: str) -> HoursRequest:
         raise UsageError(
             "Working hours must end after they start (overnight shifts aren't supported)."
         )
-    return HoursRequest(WorkingHours(start, end, _weekdays(days_text)))
+    return HoursRequest(WorkingHours(start, end, _weekdays(days_text)), new_limits)
 
 
 @router.command(
     "/hours",
-    usage="/hours [start-end] [days]",
+    usage="/hours [start-end] [days] [max N meetings a day] [buffer 10m before 5m after]",
     parse=parse_hours,
-    examples=("/hours 9-17", "/hours 8:30am-4pm mon-thu", "/hours 10-18 mon,wed,fri"),
+    examples=(
+        "/hours 9-17",
+        "/hours 8:30am-4pm mon-thu",
+        "/hours 10-18 mon,wed,fri",
+        "/hours 9-17 max 4 meetings a day",
+        "/hours buffer 10m before 5m after",
+        "/hours no max no buffer",
+    ),
 )
 async def set_hours(ctx: Context, request: HoursRequest) -> None:
-    """Show or set the working hours people can book you in (in your own time zone)."""
-    if request.hours is None:
-        await ctx.reply(
-            f"Your working hours are {describe_hours(ctx.user.working_hours)} "
-            f"({ctx.user.timezone})."
-        )
+    """Show or set when people can book you (in your own time zone), how many meetings a day
+    at most and the free minutes you keep before and after each."""
+    user = ctx.user
+    if request.hours is None and request.limits is None:
+        await ctx.reply(f"Your working hours are {_describe_all(user)}.")
         return
-    await ctx.store.update_user(ctx.user.uid, working_hours=request.hours)
-    await ctx.reply(
-        f"Done: your working hours are {describe_hours(request.hours)} ({ctx.user.timezone})."
-    )
+    user = await ctx.store.update_user(user.uid, working_hours=request.hours, limits=request.limits)
+    await ctx.reply(f"Done: your working hours are {_describe_all(user)}.")
+
+
+def _describe_all(user: User) -> str:
+    text = f"{describe_hours(user.working_hours)} ({user.timezone})"
+    rules = limits.describe(user.limits)
+    return f"{text}; {rules}" if rules else text
 
 
 SETTING_CHOICES = {
@@ -106,17 +119,46 @@ SETTING_CHOICES = {
 }
 
 
+OTHER_SETTINGS = ("reminders", "language")
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
+
+
+def _language(word: str) -> str:
+    """'auto' (detect each message, English first) -> "", else a BCP 47 tag like es or pt-br."""
+    if word == "auto":
+        return ""
+    if not LANGUAGE_TAG.match(word):
+        raise UsageError(
+            "language can be auto, or a language code like en, es, fr, de, pt, ja or pt-br: "
+            "e.g. /settings language es"
+        )
+    return word
+
+
 def parse_settings(ctx: Context, args: str) -> SettingsRequest:
-    # The usage shows both settings in one line, so both may come in one message, in any order.
-    words = args.lower().replace(",", " ").split()
+    # The usage shows the settings in one line, so several may come in one message, any order.
+    words = args.lower().split()
     changes: dict[str, str] = {}
     while words:
-        key = words.pop(0)
+        key = words.pop(0).strip(",")
+        if key == "language":
+            changes[key] = _language(words.pop(0).strip(",") if words else "")
+            continue
+        if key == "reminders":
+            # "10m,1d", "10m, 1d" or "off": every following word that is not the next setting.
+            taken: list[str] = []
+            while words and words[0].strip(",") not in (*SETTING_CHOICES, *OTHER_SETTINGS):
+                taken.append(words.pop(0))
+            leads = reminders.parse_leads(" ".join(taken))
+            changes[key] = ",".join(str(m) for m in leads)
+            continue
         if key not in SETTING_CHOICES:
             raise UsageError(
-                "I know two settings: 'dates' (mdy or dmy) and 'next' (next-week or "
-                "first-after), e.g. /settings dates dmy next first-after"
+                "I know four settings: 'dates' (mdy or dmy), 'next' (next-week or "
+                "first-after), 'reminders' (e.g. 10m,1d or off) and 'language' (auto, en, es, "
+                "fr, de, pt, ja, ...), e.g. /settings reminders 10m,1d"
             )
+        words = [w.strip(",") for w in words]
         choices = SETTING_CHOICES[key]
         if not words:
             raise UsageError(f"{key} can be {' or '.join(choices)}: e.g. /settings {key} "
@@ -130,16 +172,29 @@ def parse_settings(ctx: Context, args: str) -> SettingsRequest:
 
 @router.command(
     "/settings",
-    usage="/settings [dates mdy|dmy] [next next-week|first-after]",
+    usage="/settings [dates mdy|dmy] [next next-week|first-after] [reminders 10m,1d|off] "
+    "[language auto|es|...]",
     parse=parse_settings,
-    examples=("/settings", "/settings dates dmy", "/settings next first-after"),
+    examples=(
+        "/settings",
+        "/settings dates dmy",
+        "/settings next first-after",
+        "/settings reminders 10m,1d",
+        "/settings reminders off",
+        "/settings language es",
+    ),
 )
 async def settings(ctx: Context, request: SettingsRequest) -> None:
-    """Show your settings, or choose how 12/03 and "next friday" are read."""
+    """Show your settings; choose how 12/03 and "next friday" are read and when I remind you."""
     user = ctx.user
     for key, value in request.changes:
         if key == "dates":
             user = await ctx.store.update_user(user.uid, date_order=value)
+        elif key == "language":
+            user = await ctx.store.update_user(user.uid, language=value)
+        elif key == "reminders":
+            leads = tuple(int(m) for m in value.split(",") if m)
+            user = await ctx.store.update_user(user.uid, reminders=leads)
         else:
             user = await ctx.store.update_user(user.uid, next_weekday=value)
     await ctx.reply(describe_settings(user, ctx.clock.now()))
@@ -162,6 +217,10 @@ def describe_settings(user: User, now: datetime) -> str:
             f"Working hours: {describe_hours(user.working_hours)} (change with /hours)",
             f"Dates: {dates} (/settings dates mdy|dmy)",
             f"Weekdays: {nxt} (/settings next next-week|first-after)",
+            f"Reminders: {reminders.describe(user.reminders)} "
+            "(/settings reminders 10m,1d|off; applies to meetings booked from now on)",
+            f"Language of times: {user.language or 'detected in each message, English first'} "
+            "(/settings language auto|en|es|fr|de|pt|ja|...)",
         ]
     )
 

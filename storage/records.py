@@ -26,6 +26,16 @@ class WorkingHours:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """What an owner allows on top of working hours: meetings per local day (None: no cap) and
+    free minutes kept before and after each meeting."""
+
+    daily: int | None = None
+    before: int = 0
+    after: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class User:
     uid: str
     name: str
@@ -35,6 +45,10 @@ class User:
     date_order: DateOrder = "MDY"
     # "next_week": "next friday" is Friday of next Mon-Sun week; "first_after": the first Friday.
     next_weekday: NextWeekday = "next_week"
+    # Minutes before each meeting to be reminded in chat, soonest last (empty: no reminders).
+    reminders: tuple[int, ...] = (10,)
+    limits: Limits = field(default_factory=lambda: Limits())
+    language: str = ""  # BCP 47 tag time expressions are written in; "" detects per message
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +100,7 @@ class NewBooking:
     share_id: str | None = None
     conversation_type: ConversationType = "user"
     conversation_id: str = ""
+    join_url: str = ""  # a video link chosen before the event exists (Jitsi)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +117,19 @@ class Booking:
     created_at: datetime
     conversation_type: ConversationType = "user"
     conversation_id: str = ""
+    sequence: int = 0  # changes so far (the .ics SEQUENCE)
+    invited_sequence: int = 0  # the change the calendar and the people were last told of
+    join_url: str = ""  # the meeting's video link ("" when it has none)
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """A message to send at `due` and not after `expires_at` (a reminder)."""
+
+    dedup_key: str
+    payload: dict[str, Any]
+    due: datetime
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,10 @@ from storage.sql_bookings import BookingQueries
 from storage.sql_groups import GroupQueries
 from storage.sql_inbox import InboxQueries
 from storage.sql_messages import MessageQueries
+from storage.sql_moves import MoveQueries
 from storage.sql_people import PeopleQueries
 from storage.sql_privacy import PrivacyQueries
+from storage.sql_revocations import RevocationQueries
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # A pooled PostgreSQL connection idle longer than this is pinged before use (a restart or an idle
@@ -99,10 +101,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class SqlStore(
     PeopleQueries,
     BookingQueries,
+    MoveQueries,
     MessageQueries,
     GroupQueries,
     InboxQueries,
     PrivacyQueries,
+    RevocationQueries,
 ):
     async def close(self) -> None:
         await self._engine.dispose()

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import (
     ACTIVE_BOOKING_STATES,
@@ -17,18 +16,18 @@ from storage.records import (
     LocalEvent,
     NewBooking,
     NewShare,
+    Scheduled,
     Share,
 )
 from storage.sql_base import SqlBase
+from storage.sql_queue import drop_reminders, queue
 from storage.store import BookerQuota, HeldBefore, QuotaReached, SlotTaken
 from storage.tables import (
     booking_attendees,
     bookings,
     local_events,
-    outbox,
     shares,
 )
-
 
 # Booking ids of keyed holds (uuid5 of the request): a re-run of the same request finds its hold.
 _REQUESTS = uuid.UUID("5b0f6f1e-4c1e-4c55-9b8e-2f0d3a6c1b15")
@@ -138,6 +137,7 @@ class BookingQueries(SqlBase):
                     created_at=now,
                     conversation_type=booking.conversation_type,
                     conversation_id=booking.conversation_id,
+                    join_url=booking.join_url,
                 )
             )
         held = await self.get_booking(booking_id)
@@ -168,16 +168,21 @@ class BookingQueries(SqlBase):
         event_id: str,
         messages: Sequence[tuple[str, dict[str, Any]]],
         now: datetime,
+        scheduled: Sequence[Scheduled] = (),
+        join_url: str = "",
     ) -> bool:
+        values: dict[str, Any] = {"status": "confirmed", "event_id": event_id}
+        if join_url:
+            values["join_url"] = join_url
         async with self._write() as conn:
             result = await conn.execute(
                 bookings.update()
                 .where(bookings.c.id == booking_id, bookings.c.status == "held")
-                .values(status="confirmed", event_id=event_id)
+                .values(**values)
             )
             if result.rowcount != 1:
                 return False
-            await self._queue(conn, messages, now)
+            await queue(conn, messages, scheduled, now)
         return True
 
     async def cancel_booking(
@@ -191,23 +196,9 @@ class BookingQueries(SqlBase):
             )
             if result.rowcount != 1:
                 return False
-            await self._queue(conn, messages, now)
+            await drop_reminders(conn, booking_id)
+            await queue(conn, messages, (), now)
         return True
-
-    async def _queue(
-        self, conn: AsyncConnection, messages: Sequence[tuple[str, dict[str, Any]]], now: datetime
-    ) -> None:
-        for key, payload in messages:
-            await conn.execute(
-                outbox.insert().values(
-                    dedup_key=key,
-                    payload=payload,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
 
     async def stale_holds(self, older_than: datetime) -> list[Booking]:
         async with self._read() as conn:
@@ -363,4 +354,7 @@ def _booking(row: Any) -> Booking:
         created_at=row.created_at,
         conversation_type=row.conversation_type,
         conversation_id=row.conversation_id,
+        sequence=row.sequence,
+        invited_sequence=row.invited_sequence,
+        join_url=row.join_url,
     )

@@ -47,9 +47,13 @@ class MessageQueries(SqlBase):
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Due rows (and rows whose sender died mid-send) leased to this caller alone."""
-        due = sa.or_(
-            sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
-            sa.and_(outbox.c.status == "sending", outbox.c.next_attempt_at <= now),
+        due = sa.and_(
+            sa.or_(
+                sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
+                sa.and_(outbox.c.status == "sending", outbox.c.next_attempt_at <= now),
+            ),
+            # An expired row (a reminder once the meeting began) waits for skip_expired.
+            sa.or_(outbox.c.expires_at.is_(None), outbox.c.expires_at > now),
         )
         query = sa.select(outbox).where(due).order_by(outbox.c.id).limit(limit)
         if not self._sqlite:
@@ -143,10 +147,14 @@ class MessageQueries(SqlBase):
             )
 
     async def pending_count(self) -> int:
+        # A reminder waiting for its time (expires_at set, never tried) is not owed yet.
+        waiting = sa.and_(
+            outbox.c.status == "pending", outbox.c.expires_at.is_not(None), outbox.c.attempts == 0
+        )
         async with self._read() as conn:
             count = await conn.scalar(
                 sa.select(sa.func.count())
                 .select_from(outbox)
-                .where(outbox.c.status.in_(("pending", "sending")))
+                .where(outbox.c.status.in_(("pending", "sending")), sa.not_(waiting))
             )
         return int(count or 0)

@@ -12,6 +12,7 @@ from storage import row_cache
 from storage.records import (
     Connection,
     ConnectionStatus,
+    Limits,
     OAuthState,
     OAuthStatus,
     User,
@@ -76,8 +77,19 @@ class PeopleQueries(SqlBase):
         working_hours: WorkingHours | None = None,
         date_order: str | None = None,
         next_weekday: str | None = None,
+        reminders: tuple[int, ...] | None = None,
+        limits: Limits | None = None,
+        language: str | None = None,
     ) -> User:
         values: dict[str, Any] = {}
+        if language is not None:
+            values["language"] = language
+        if reminders is not None:
+            values["reminders"] = ",".join(str(m) for m in reminders)
+        if limits is not None:
+            values["daily_limit"] = limits.daily
+            values["buffer_before"] = limits.before
+            values["buffer_after"] = limits.after
         if timezone is not None:
             values["timezone"] = timezone
         if working_hours is not None:
@@ -261,6 +273,9 @@ def _user(row: Any) -> User:
         ),
         date_order=row.date_order,
         next_weekday=row.next_weekday,
+        reminders=tuple(int(m) for m in row.reminders.split(",") if m),
+        limits=Limits(row.daily_limit, row.buffer_before, row.buffer_after),
+        language=row.language,
     )
 
 

@@ -13,6 +13,7 @@ from storage.records import (
     Connection,
     ConnectionStatus,
     InboxItem,
+    Limits,
     LocalEvent,
     NewBooking,
     NewShare,
@@ -22,6 +23,7 @@ from storage.records import (
     ParkedMessage,
     Poll,
     PollStatus,
+    Scheduled,
     Share,
     User,
     WorkingHours,
@@ -65,6 +67,9 @@ class Store(Protocol):
         working_hours: WorkingHours | None = None,
         date_order: str | None = None,
         next_weekday: str | None = None,
+        reminders: tuple[int, ...] | None = None,
+        limits: Limits | None = None,
+        language: str | None = None,
     ) -> User: ...
 
     # Calendar connections
@@ -120,14 +125,53 @@ class Store(Protocol):
         event_id: str,
         messages: Sequence[tuple[str, dict[str, Any]]],
         now: datetime,
+        scheduled: Sequence[Scheduled] = (),
+        join_url: str = "",
     ) -> bool:
-        """held -> confirmed and queue `messages` (dedup key, payload) in one transaction."""
+        """held -> confirmed and queue `messages` (dedup key, payload) and the `scheduled`
+        ones (reminders, sent at their due time) in one transaction; a `join_url` the calendar
+        made (Meet, Teams) replaces the one chosen at hold time."""
         ...
 
     async def cancel_booking(
         self, booking_id: str, messages: Sequence[tuple[str, dict[str, Any]]], now: datetime
     ) -> bool:
-        """confirmed -> cancelled and queue `messages` in one transaction."""
+        """confirmed -> cancelled, drop its unsent reminders and queue `messages` in one
+        transaction."""
+        ...
+
+    # Moving bookings
+    async def move_booking(
+        self, booking_id: str, expected_sequence: int, start: datetime, end: datetime
+    ) -> Booking | None:
+        """Give a confirmed booking new times and sequence + 1, unless another active booking
+        of the owner overlaps (SlotTaken); None when it is not confirmed at that sequence."""
+        ...
+
+    async def finish_move(
+        self,
+        booking_id: str,
+        sequence: int,
+        messages: Sequence[tuple[str, dict[str, Any]]],
+        scheduled: Sequence[Scheduled],
+        now: datetime,
+    ) -> bool:
+        """Mark `sequence` as told, replace unsent reminders and queue `messages` in one
+        transaction; False when that was already done (so a retry never tells twice)."""
+        ...
+
+    async def revert_move(
+        self, booking_id: str, sequence: int, start: datetime, end: datetime
+    ) -> bool:
+        """Put the times back after the calendar refused the move (nobody was told of it)."""
+        ...
+
+    async def unfinished_moves(self) -> list[Booking]:
+        """Moves a crash left between the database and the calendar/people."""
+        ...
+
+    async def skip_expired(self, now: datetime) -> int:
+        """Give up pending rows whose expires_at has passed; returns how many."""
         ...
 
     async def stale_holds(self, older_than: datetime) -> list[Booking]:
@@ -186,7 +230,10 @@ class Store(Protocol):
         """Hand a leased, unsent message back, due at `next_attempt_at`; no attempt counted."""
         ...
 
-    async def pending_count(self) -> int: ...
+    async def pending_count(self) -> int:
+        """Messages owed and not delivered yet (pending or being sent); scheduled ones
+        (reminders) count from their first attempt."""
+        ...
 
     # Durable inbox: inbound events are stored before we answer for them
     async def accept(
@@ -216,6 +263,10 @@ class Store(Protocol):
 
     async def get_local_event(self, owner_uid: str, event_id: str) -> LocalEvent | None: ...
     async def delete_local_event(self, owner_uid: str, event_id: str) -> bool: ...
+    async def update_local_event(self, event: LocalEvent) -> bool:
+        """New times/title for an existing event; False when there is none."""
+        ...
+
     async def local_busy(
         self, owner_uids: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[tuple[datetime, datetime]]]: ...
@@ -236,6 +287,19 @@ class Store(Protocol):
         ...
 
     # Lifetimes (issue 16): what we keep, and for how long
+    # Revocations a provider did not confirm, retried until it does
+    async def queue_revocation(self, connection: Connection, now: datetime) -> None: ...
+    async def due_revocations(
+        self, now: datetime, limit: int = 50
+    ) -> list[tuple[int, int, Connection]]:
+        """(id, failed attempts so far, the retired grant) of revocations due by `now`."""
+        ...
+
+    async def finish_revocation(self, revocation_id: int) -> None: ...
+    async def retry_revocation(self, revocation_id: int, next_attempt_at: datetime) -> None:
+        """Count a failed attempt and set the next."""
+        ...
+
     async def delete_oauth_state(self, state: str) -> bool: ...
     async def message_claimed(self, message_id: str) -> bool:
         """Whether claim_message(message_id) was ever won (and not yet purged)."""
@@ -270,6 +334,7 @@ class Store(Protocol):
         """A new open poll; with `poll_id` (derived from the /find message) a re-run of the same
         message returns the poll it already made."""
         ...
+
     async def get_poll(self, poll_id: str) -> Poll | None: ...
     async def open_polls(self, guid: str) -> list[Poll]: ...
     async def cast_vote(self, poll_id: str, slot: int, uid: str, answer: str) -> None: ...

@@ -43,6 +43,13 @@ users = sa.Table(
     sa.Column("date_order", sa.String(3), nullable=False),
     sa.Column("next_weekday", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Minutes before a meeting to remind in chat, comma-separated ("10,1440"); "" for none.
+    sa.Column("reminders", sa.String(100), nullable=False, server_default="10"),
+    sa.Column("daily_limit", sa.Integer, nullable=True),
+    sa.Column("buffer_before", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("buffer_after", sa.Integer, nullable=False, server_default="0"),
+    # The language time expressions are written in (BCP 47, "es", "pt-BR"); "" detects it.
+    sa.Column("language", sa.String(20), nullable=False, server_default=""),
 )
 
 connections = sa.Table(
@@ -95,6 +102,11 @@ bookings = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("conversation_type", sa.String(10), nullable=False, server_default="user"),
     sa.Column("conversation_id", sa.String(100), nullable=False, server_default=""),
+    # Each move bumps `sequence`; `invited_sequence` catches up once the calendar and the people
+    # have been told, so a crash in between is finished by the sweeper.
+    sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("invited_sequence", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("join_url", sa.String(500), nullable=False, server_default=""),
     sa.Index("ix_bookings_owner_start", "owner_uid", "start_utc"),
 )
 
@@ -117,6 +129,8 @@ outbox = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("delivered_at", UTCDateTime, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
+    # Past this a pending row is worthless (a reminder for a meeting that began) and is skipped.
+    sa.Column("expires_at", UTCDateTime, nullable=True),
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 
@@ -216,4 +230,20 @@ heartbeat = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("beat_at", UTCDateTime, nullable=False),
+)
+
+
+revocations = sa.Table(
+    "revocations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("uid", sa.String(100), nullable=False),
+    sa.Column("provider", sa.String(20), nullable=False),
+    sa.Column("account", sa.String(320), nullable=False),
+    sa.Column("token", sa.LargeBinary, nullable=False),
+    sa.Column("generation", sa.Integer, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_revocations_due", "next_attempt_at"),
 )

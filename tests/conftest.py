@@ -132,7 +132,15 @@ def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.DEBUG)
     for name in SQL_LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
-    yield
+    # A test that runs the CLI in process reconfigures logging (basicConfig(force=True) with a
+    # handler on the captured stderr); give the next test the root logger it had.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
     # At teardown caplog.records holds only teardown records; check every phase.
     records = [r for phase in ("setup", "call", "teardown") for r in caplog.get_records(phase)]
     leaks = leaked_secrets(records)

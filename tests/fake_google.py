@@ -62,6 +62,7 @@ class FakeGoogle:
         self.queries: list[tuple[str, str, dict[str, str]]] = []  # method, path, query string
         self.codes: dict[str, dict[str, str]] = {}
         self.revoked: list[str] = []
+        self.revoke_outages = 0  # the next N revocations answer 503, as Google does when down
         self.calls: list[tuple[str, str]] = []
         self.script: dict[str, list[Scripted]] = {}
         self.granted_scope = ""
@@ -119,6 +120,7 @@ class FakeGoogle:
         app.router.add_get("/calendar/v3/calendars/{cal}/events", self._list_events)
         app.router.add_get("/calendar/v3/calendars/{cal}/events/{event}", self._get_event)
         app.router.add_delete("/calendar/v3/calendars/{cal}/events/{event}", self._delete)
+        app.router.add_patch("/calendar/v3/calendars/{cal}/events/{event}", self._patch)
         app.router.add_get("/calendar/v3/users/me/settings/{setting}", self._setting)
         app.router.add_get("/calendar/v3/users/me/calendarList", self._calendar_list)
         return app
@@ -243,6 +245,9 @@ class FakeGoogle:
 
     async def _revoke(self, request: web.Request) -> web.Response:
         token = str((await request.post()).get("token"))
+        if self.revoke_outages > 0:
+            self.revoke_outages -= 1
+            return web.json_response({"error": "backend_error"}, status=503)
         self.revoked.append(token)
         email = self.refresh_tokens.pop(token, None) or self.access_tokens.pop(token, None)
         if email is None:
@@ -338,8 +343,12 @@ class FakeGoogle:
                 },
                 status=409,
             )
+        conference = _conference(event, request.query.get("conferenceDataVersion", "0"))
+        if isinstance(conference, web.Response):
+            return conference
         stored = {
-            **event,
+            **{k: v for k, v in event.items() if k != "conferenceData"},
+            **conference,
             "status": "confirmed",
             "htmlLink": f"https://calendar.test/{event['id']}",
         }
@@ -379,6 +388,33 @@ class FakeGoogle:
                 },
                 status=404,
             )
+        return web.json_response(event)
+
+    async def _patch(self, request: web.Request) -> web.Response:
+        email = self._owner(request)
+        if email is None:
+            return self._unauthorized()
+        event = self.accounts[email].events.get(request.match_info["event"])
+        if event is None:
+            return web.json_response(
+                {
+                    "error": {
+                        "code": 404,
+                        "message": "Not Found",
+                        "errors": [{"reason": "notFound"}],
+                    }
+                },
+                status=404,
+            )
+        body = await request.json()
+        # Like Google: a SEQUENCE lower than the stored one is refused.
+        if int(body.get("sequence", event.get("sequence", 0))) < int(event.get("sequence", 0)):
+            return web.json_response(
+                {"error": {"code": 400, "message": "Invalid sequence value.",
+                           "errors": [{"reason": "invalidSequenceValue"}]}},
+                status=400,
+            )  # fmt: skip
+        event.update(body)
         return web.json_response(event)
 
     async def _delete(self, request: web.Request) -> web.Response:
@@ -497,3 +533,37 @@ def insufficient_scope(method_id: str) -> dict[str, Any]:
 
 def json_body(text: str) -> dict[str, Any]:
     return dict(json.loads(text))
+
+
+MEET_TYPES = {"hangoutsMeet", "eventHangout", "eventNamedHangout"}
+
+
+def _conference(event: dict[str, Any], version: str) -> dict[str, Any] | web.Response:
+    """Like Google: conferenceData counts only with conferenceDataVersion=1 (else it is
+    dropped); a createRequest needs a requestId and a known solution, and the answer carries
+    `hangoutLink` and the video entry point."""
+    request = (event.get("conferenceData") or {}).get("createRequest")
+    if version != "1" or request is None:
+        return {}
+    kind = (request.get("conferenceSolutionKey") or {}).get("type")
+    if not request.get("requestId") or kind not in MEET_TYPES:
+        return web.json_response(
+            {"error": {"code": 400, "message": "Invalid conference type value.",
+                       "errors": [{"reason": "invalid"}]}},
+            status=400,
+        )  # fmt: skip
+    code = hashlib.sha256(request["requestId"].encode()).hexdigest()
+    letters = code.translate(str.maketrans("0123456789", "ghijklmnop"))  # Meet codes are letters
+    meeting = f"{letters[:3]}-{letters[3:7]}-{letters[7:10]}"
+    uri = f"https://meet.google.com/{meeting}"
+    return {
+        "hangoutLink": uri,
+        "conferenceData": {
+            "createRequest": {**request, "status": {"statusCode": "success"}},
+            "entryPoints": [
+                {"entryPointType": "video", "uri": uri, "label": uri.removeprefix("https://")}
+            ],
+            "conferenceSolution": {"key": {"type": kind}, "name": "Google Meet"},
+            "conferenceId": meeting,
+        },
+    }

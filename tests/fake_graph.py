@@ -4,7 +4,10 @@ Microsoft Graph v1.0 the provider uses, with Graph's documented shapes, for the 
 Strict where Graph is: no bearer token or an unknown one -> 401 InvalidAuthenticationToken;
 refresh tokens rotate on every use and a rotated-away one gets invalid_grant; an unknown $select
 field or $filter -> 400; calendarView without its window -> 400; a missing item -> 404
-ErrorItemNotFound. `fail(path, ...)` queues scripted answers (429 + Retry-After, 5xx, stalls);
+ErrorItemNotFound; an event POSTed to a calendar the account may not edit -> 403. An account
+has a default calendar (`/me/calendarView`, `/me/events`, `/me/calendar/...`) and may have more
+(`add_calendar`), listed by `/me/calendars` and addressed as `/me/calendars/{id}/...`.
+`fail(path, ...)` queues scripted answers (429 + Retry-After, 5xx, stalls);
 `calls` logs every request and `selected` every $select field ever asked for.
 """
 
@@ -26,7 +29,13 @@ from tests.faults import stall_or_drop
 EVENT_FIELDS = {
     "id", "subject", "body", "bodyPreview", "start", "end", "showAs", "isCancelled", "isAllDay",
     "location", "attendees", "organizer", "webLink", "transactionId", "type", "seriesMasterId",
-    "createdDateTime", "lastModifiedDateTime", "sensitivity", "categories",
+    "createdDateTime", "lastModifiedDateTime", "sensitivity", "categories", "isOnlineMeeting",
+    "onlineMeetingProvider", "onlineMeeting", "onlineMeetingUrl",
+}  # fmt: skip
+MEETING_PROVIDERS = {"teamsForBusiness", "skypeForBusiness", "skypeForConsumer", "unknown"}
+CALENDAR_FIELDS = {
+    "id", "name", "color", "hexColor", "isDefaultCalendar", "changeKey", "canShare",
+    "canViewPrivateItems", "canEdit", "allowedOnlineMeetingProviders", "owner",
 }  # fmt: skip
 USER_FIELDS = {"id", "displayName", "mail", "userPrincipalName", "givenName", "surname"}
 PROPERTY_ID = re.compile(r"String \{[0-9a-f-]{36}\} Name \w+")
@@ -41,10 +50,39 @@ class Account:
     email: str
     windows_zone: str = "W. Europe Standard Time"
     mailbox_readable: bool = True
+    # Work or school accounts can hold Teams meetings; personal Outlook.com ones cannot.
+    teams: bool = True
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calendars: dict[str, dict[str, Any]] = field(default_factory=dict)
+    placed: dict[str, str] = field(default_factory=dict)  # event id -> calendar id
 
-    def add(self, start: datetime, end: datetime, **extra: Any) -> dict[str, Any]:
-        """Put an event in the calendar as another app would (times in UTC)."""
+    def __post_init__(self) -> None:
+        self.default = self.add_calendar("Calendar", default=True)
+
+    def add_calendar(self, name: str, *, can_edit: bool = True, default: bool = False) -> str:
+        """Another calendar in the mailbox (a shared one with `can_edit=False`)."""
+        calendar_id = "AAMkCal" + secrets.token_urlsafe(16)
+        self.calendars[calendar_id] = {
+            "id": calendar_id,
+            "name": name,
+            "color": "auto",
+            "isDefaultCalendar": default,
+            "canEdit": can_edit,
+            "canShare": can_edit,
+            "owner": {"name": self.email, "address": self.email},
+        }
+        return calendar_id
+
+    def in_calendar(self, calendar_id: str) -> list[dict[str, Any]]:
+        return [
+            e for i, e in self.events.items() if self.placed.get(i, self.default) == calendar_id
+        ]
+
+    def add(
+        self, start: datetime, end: datetime, calendar: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """Put an event in a calendar (the default one unless named) as another app would
+        (times in UTC)."""
         event = {
             "id": "AAMk" + secrets.token_urlsafe(24),
             "subject": "Private matter",
@@ -56,6 +94,7 @@ class Account:
             **extra,
         }
         self.events[event["id"]] = event
+        self.placed[event["id"]] = calendar or self.default
         return event
 
     def add_all_day(self, day: date, days: int = 1, **extra: Any) -> dict[str, Any]:
@@ -117,10 +156,13 @@ class FakeGraph(FakeIdentity):
         app = web.Application(middlewares=[self._log_and_script])
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/v1.0/me", self._me)
-        app.router.add_get("/v1.0/me/calendarView", self._calendar_view)
-        app.router.add_get("/v1.0/me/events", self._list_events)
-        app.router.add_post("/v1.0/me/events", self._create)
+        app.router.add_get("/v1.0/me/calendars", self._list_calendars)
+        for base in ("/v1.0/me", "/v1.0/me/calendar", "/v1.0/me/calendars/{calendar}"):
+            app.router.add_get(base + "/calendarView", self._calendar_view)
+            app.router.add_get(base + "/events", self._list_events)
+            app.router.add_post(base + "/events", self._create)
         app.router.add_delete("/v1.0/me/events/{id}", self._delete)
+        app.router.add_patch("/v1.0/me/events/{id}", self._patch)
         app.router.add_get("/v1.0/me/mailboxSettings/timeZone", self._time_zone)
         return app
 
@@ -159,11 +201,11 @@ class FakeGraph(FakeIdentity):
 
     def _bad_select(self, request: web.Request) -> web.Response | None:
         wanted = [f for f in request.query.get("$select", "").split(",") if f]
-        known = USER_FIELDS if request.path == "/v1.0/me" else EVENT_FIELDS
+        kind = {"/v1.0/me": "user", "/v1.0/me/calendars": "calendar"}.get(request.path, "event")
+        known = {"user": USER_FIELDS, "calendar": CALENDAR_FIELDS}.get(kind, EVENT_FIELDS)
         self.selected.update(wanted)
         for name in wanted:
             if name not in known:
-                kind = "user" if known is USER_FIELDS else "event"
                 return graph_error(
                     400,
                     "RequestBroker--ParseUri",
@@ -178,8 +220,28 @@ class FakeGraph(FakeIdentity):
             {"id": "id-" + account.email, "mail": None, "userPrincipalName": account.email}
         )
 
+    async def _list_calendars(self, request: web.Request) -> web.Response:
+        account: Account = request[ACCOUNT]
+        wanted = [f for f in request.query.get("$select", "").split(",") if f]
+        value = [
+            {k: v for k, v in c.items() if not wanted or k in wanted or k == "id"}
+            for c in account.calendars.values()
+        ]
+        return web.json_response(
+            {"@odata.context": "$metadata#users('me')/calendars", "value": value}
+        )
+
+    def _calendar(self, request: web.Request) -> str | None:
+        """The calendar a path addresses; None when the id is not one of the account's."""
+        account: Account = request[ACCOUNT]
+        calendar_id = request.match_info.get("calendar", account.default)
+        return calendar_id if calendar_id in account.calendars else None
+
     async def _calendar_view(self, request: web.Request) -> web.Response:
         account: Account = request[ACCOUNT]
+        calendar_id = self._calendar(request)
+        if calendar_id is None:
+            return _not_found()
         try:
             start = _instant(request.query["startDateTime"])
             end = _instant(request.query["endDateTime"])
@@ -193,7 +255,7 @@ class FakeGraph(FakeIdentity):
         self.prefer.append(request.headers.get("Prefer", ""))
         zone = ZoneInfo(win_tz[account.windows_zone])
         found = []
-        for event in account.events.values():
+        for event in account.in_calendar(calendar_id):
             first, last = _span(event, zone)
             if first < end and last > start:
                 found.append((first, event))
@@ -228,21 +290,31 @@ class FakeGraph(FakeIdentity):
 
     async def _list_events(self, request: web.Request) -> web.Response:
         account: Account = request[ACCOUNT]
+        calendar_id = self._calendar(request)
+        if calendar_id is None:
+            return _not_found()
         match = FILTER.fullmatch(request.query.get("$filter", ""))
         if match is None:
             return graph_error(400, "BadRequest", "Invalid filter clause")
         value = match["value"].replace("''", "'")
         found = [
             {"id": e["id"], "webLink": e["webLink"]}
-            for e in account.events.values()
+            for e in account.in_calendar(calendar_id)
             if {"id": match["id"], "value": value} in e.get("singleValueExtendedProperties", [])
         ]
         return web.json_response({"value": found})
 
     async def _create(self, request: web.Request) -> web.Response:
         account: Account = request[ACCOUNT]
+        calendar_id = self._calendar(request)
+        if calendar_id is None:
+            return _not_found()
+        if not account.calendars[calendar_id]["canEdit"]:
+            return graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
         body = await request.json()
         problem = _invalid_event(body)
+        if "onlineMeeting" in body:  # read-only: asked for with isOnlineMeeting
+            problem = "onlineMeeting is read-only; ask with isOnlineMeeting."
         if problem:
             return graph_error(400, "ErrorInvalidRequest", problem)
         tid = body.get("transactionId")
@@ -257,12 +329,33 @@ class FakeGraph(FakeIdentity):
             **body,
             "id": event_id,
             "webLink": f"https://outlook.office365.test/owa/?itemid={event_id}",
+            **_online_meeting(account, body, event_id),
         }
         account.events[event_id] = event
+        account.placed[event_id] = calendar_id
         return web.json_response(event, status=201)
+
+    async def _patch(self, request: web.Request) -> web.Response:
+        account: Account = request[ACCOUNT]
+        event = account.events.get(request.match_info["id"])
+        if event is None:
+            return graph_error(
+                404, "ErrorItemNotFound", "The specified object was not found in the store."
+            )
+        body = await request.json()
+        # Graph refuses read-only properties in a PATCH; these are the ones we must never send.
+        readonly = {"id", "webLink", "transactionId", "isCancelled", "onlineMeeting"} & set(body)
+        if readonly:
+            return graph_error(400, "ErrorInvalidRequest", f"read-only: {sorted(readonly)}")
+        problem = _invalid_event({**event, **body})
+        if problem:
+            return graph_error(400, "ErrorInvalidRequest", problem)
+        event.update(body)
+        return web.json_response(event)
 
     async def _delete(self, request: web.Request) -> web.Response:
         account: Account = request[ACCOUNT]
+        account.placed.pop(request.match_info["id"], None)
         if account.events.pop(request.match_info["id"], None) is None:
             return graph_error(
                 404, "ErrorItemNotFound", "The specified object was not found in the store."
@@ -285,6 +378,10 @@ def graph_error(
     return web.json_response(body, status=status, headers=headers)
 
 
+def _not_found() -> web.Response:
+    return graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+
+
 def _invalid_event(body: dict[str, Any]) -> str | None:
     try:
         start = _parse(body["start"]["dateTime"], body["start"]["timeZone"])
@@ -298,7 +395,21 @@ def _invalid_event(body: dict[str, Any]) -> str | None:
             return "The extended property id is not valid."
     if len(str(body.get("transactionId", ""))) > 255:
         return "transactionId is too long."
+    if body.get("onlineMeetingProvider", "unknown") not in MEETING_PROVIDERS:
+        return "The onlineMeetingProvider is not valid."
     return None
+
+
+def _online_meeting(account: Account, body: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """Like Graph: a Teams meeting only when asked for and the account can hold one; otherwise
+    isOnlineMeeting comes back false and onlineMeeting null."""
+    wanted = body.get("isOnlineMeeting") and body.get("onlineMeetingProvider") == (
+        "teamsForBusiness"
+    )
+    if not (wanted and account.teams):
+        return {"isOnlineMeeting": False, "onlineMeetingProvider": "unknown", "onlineMeeting": None}
+    join = f"https://teams.microsoft.test/l/meetup-join/{event_id[-12:]}"
+    return {"isOnlineMeeting": True, "onlineMeeting": {"joinUrl": join}}
 
 
 def _span(event: dict[str, Any], zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -67,6 +67,9 @@ class UnreachableCalendar:
     async def create_event(self, owner: object, draft: object) -> NoReturn:
         raise CalendarError("503 from provider", reconnect=self.reconnect)
 
+    async def update_event(self, owner: object, event_id: object, draft: object) -> NoReturn:
+        raise CalendarError("503 from provider", reconnect=self.reconnect)
+
     async def delete_event(self, owner: object, event_id: object) -> NoReturn:
         raise CalendarError("503 from provider", reconnect=self.reconnect)
 
@@ -103,6 +106,11 @@ class PassThrough:
     async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
         return await self.inner.create_event(owner, draft)
 
+    async def update_event(
+        self, owner: Connection, event_id: str, draft: EventDraft
+    ) -> CreatedEvent:
+        return await self.inner.update_event(owner, event_id, draft)
+
     async def delete_event(self, owner: Connection, event_id: str) -> bool:
         return await self.inner.delete_event(owner, event_id)
 
@@ -134,6 +142,25 @@ class CrashAfterCreate(PassThrough):
             self.crashed = True
             raise Crash()
         return created
+
+
+class CrashAfterUpdate(PassThrough):
+    """Wraps a provider: the first update_event succeeds, then the process 'dies'."""
+
+    def __init__(self, inner: CalendarProvider) -> None:
+        super().__init__(inner)
+        self.crashed = False
+        self.updates = 0
+
+    async def update_event(
+        self, owner: Connection, event_id: str, draft: EventDraft
+    ) -> CreatedEvent:
+        updated = await self.inner.update_event(owner, event_id, draft)
+        self.updates += 1
+        if not self.crashed:
+            self.crashed = True
+            raise Crash()
+        return updated
 
 
 class CountingCalendar(PassThrough):

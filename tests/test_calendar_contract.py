@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import pytest
 
 from bot.calendars.caldav import CalDavCalendar
 from bot.calendars.local import LocalCalendar
-from bot.calendars.provider import CalendarProvider, EventDraft
+from bot.calendars.provider import CalendarError, CalendarProvider, EventDraft
 from bot.calendars.tokens import TokenVault, new_key
 from bot.errors import UserError
 from storage import Connection, SqlStore
@@ -54,6 +54,9 @@ async def rig(
                 store, "ben", "ben@outlook.test", "Eastern Standard Time", "America/New_York"
             )
             emails = {"ana": "ana@contoso.test", "ben": "ben@outlook.test"}
+            # Ana's mailbox holds more than its default calendar, as most work mailboxes do.
+            graph.fake.accounts[emails["ana"]].add_calendar("Family")
+            graph.fake.accounts[emails["ana"]].add_calendar("Team (shared)", can_edit=False)
 
             def seed_graph(uid: str, ics: str) -> None:
                 add_to_graph(graph.fake.accounts[emails[uid]], ics)
@@ -230,6 +233,36 @@ async def test_all_day_events_are_the_owners_local_day(rig: Rig) -> None:
     assert busy["ben"].busy == ()
 
 
+async def test_updating_an_event_moves_it_in_place_and_repeating_changes_nothing(
+    provider_with_owners: tuple[CalendarProvider, Connection, Connection],
+) -> None:
+    provider, ana, _ = provider_with_owners
+    await provider.create_event(ana, _draft("m0v1e", T0))
+    later = T0 + timedelta(hours=3)
+    moved = replace(_draft("m0v1e", later, minutes=45), title="Sync (moved)", sequence=1)
+    first = await provider.update_event(ana, "m0v1e", moved)
+    again = await provider.update_event(ana, "m0v1e", moved)
+    assert first.event_id == again.event_id == "m0v1e"
+    busy = await provider.free_busy([ana], T0 - timedelta(days=1), T0 + timedelta(days=1))
+    assert busy["ana"].busy == ((later, later + timedelta(minutes=45)),)
+    # The same event, not a new one: deleting it once frees the day.
+    assert await provider.delete_event(ana, "m0v1e")
+    busy = await provider.free_busy([ana], T0 - timedelta(days=1), T0 + timedelta(days=1))
+    assert busy["ana"].busy == ()
+
+
+async def test_updating_a_deleted_event_fails_instead_of_recreating_it(
+    provider_with_owners: tuple[CalendarProvider, Connection, Connection],
+) -> None:
+    provider, ana, _ = provider_with_owners
+    await provider.create_event(ana, _draft("d0e1a", T0))
+    await provider.delete_event(ana, "d0e1a")
+    with pytest.raises(CalendarError):
+        await provider.update_event(ana, "d0e1a", _draft("d0e1a", T0 + timedelta(hours=1)))
+    busy = await provider.free_busy([ana], T0 - timedelta(days=1), T0 + timedelta(days=1))
+    assert busy["ana"].busy == ()
+
+
 async def test_each_person_has_one_receiving_calendar_that_counts_as_busy(rig: Rig) -> None:
     found = await rig.provider.calendars(rig.ana)
     [receiving] = [c for c in found if c.receives]
@@ -263,3 +296,51 @@ async def test_an_unknown_calendar_is_refused_clearly(rig: Rig) -> None:
         await rig.provider.choose(rig.ana, ["nope"], receiving)
     with pytest.raises(UserError, match="There is no calendar"):
         await rig.provider.choose(rig.ana, [receiving], "nope")
+
+
+async def test_only_chosen_calendars_count_and_events_go_to_the_receiving_one(
+    rig: Rig, store: SqlStore
+) -> None:
+    async def ana() -> Connection:  # as the next command reads it: a choice re-seals the secret
+        found = await store.get_connection("ana")
+        assert found is not None
+        return found
+
+    found = await rig.provider.calendars(rig.ana)
+    [default] = [c.id for c in found if c.receives]
+    others = [c.id for c in found if c.writable and c.id != default]
+    if not others:
+        pytest.skip(f"{rig.provider.name}: this account has one writable calendar")
+    hour = timedelta(hours=1)
+    await rig.provider.create_event(rig.ana, _draft("f1r5t", T0))
+    await rig.provider.choose(rig.ana, [others[0]], others[0])
+    # The default calendar is no longer chosen: its event no longer blocks the time ...
+    busy = await rig.provider.free_busy([await ana()], T0 - hour, T0 + 3 * hour)
+    assert busy["ana"].busy == ()
+    # ... and a new event lands in the chosen one, which alone counts.
+    await rig.provider.create_event(await ana(), _draft("s2c0d", T0 + hour))
+    busy = await rig.provider.free_busy([await ana()], T0 - hour, T0 + 3 * hour)
+    assert busy["ana"].busy == ((T0 + hour, T0 + hour + timedelta(minutes=30)),)
+    # Both calendars chosen: both events count; the one made elsewhere can still be deleted.
+    await rig.provider.choose(rig.ana, [default, others[0]], others[0])
+    busy = await rig.provider.free_busy([await ana()], T0 - hour, T0 + 3 * hour)
+    assert busy["ana"].busy == (
+        (T0, T0 + timedelta(minutes=30)),
+        (T0 + hour, T0 + hour + timedelta(minutes=30)),
+    )
+    assert await rig.provider.delete_event(await ana(), "f1r5t")
+    [receiving] = [c.id for c in await rig.provider.calendars(await ana()) if c.receives]
+    assert receiving == others[0]
+
+
+async def test_a_read_only_calendar_cannot_receive_meetings(rig: Rig) -> None:
+    found = await rig.provider.calendars(rig.ana)
+    read_only = [c for c in found if not c.writable]
+    if not read_only:
+        pytest.skip(f"{rig.provider.name}: this account has no read-only calendar")
+    with pytest.raises(UserError, match="read-only for me"):
+        await rig.provider.choose(rig.ana, [read_only[0].id], read_only[0].id)
+    # It may still count as busy.
+    [receiving] = [c.id for c in found if c.receives]
+    chosen = await rig.provider.choose(rig.ana, [read_only[0].id], receiving)
+    assert {c.id for c in chosen if c.busy} == {read_only[0].id, receiving}

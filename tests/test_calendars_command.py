@@ -15,6 +15,7 @@ from caldav.davclient import DAVClient
 
 from bot.calendars.caldav import CalDavCalendar
 from bot.calendars.local import LocalCalendar
+from bot.calendars.provider import CalendarProvider
 from bot.calendars.registry import Calendars
 from bot.core.dispatcher import Dispatcher
 from storage import Connection, SqlStore
@@ -46,7 +47,7 @@ async def world(
             await connect_caldav(store, google.vault, dav, "carol", "Europe/London")
             await meet(store, "bob", "Europe/Berlin")
             chat = Chat(store, clock)
-            providers = {
+            providers: dict[str, CalendarProvider] = {
                 "local": LocalCalendar(store),
                 "google": google.provider,
                 "caldav": CalDavCalendar(store, google.vault, no_reconnect),

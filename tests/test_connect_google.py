@@ -16,6 +16,7 @@ from bot.calendars.google_oauth import SCOPES
 from bot.calendars.tokens import new_key
 from bot.config import CalendarConfig, Config, SecurityConfig
 from bot.core.messages import Conversation, IncomingMessage, Sender
+from bot.core.retention import retry_revocations
 from tests.fake_google import FakeGoogle
 from tests.fakes import FrozenClock
 from tests.google_site import google_config
@@ -198,7 +199,8 @@ async def test_connecting_another_account_replaces_and_revokes_the_old_one(world
 async def test_a_revoked_grant_asks_once_to_reconnect_in_chat(world: World) -> None:
     query, _ = await start_sign_in(world)
     await finish_sign_in(world, query)
-    world.fake.refresh_tokens.clear()  # removed in the Google account settings
+    world.fake.refresh_tokens.clear()  # removed in the Google account settings:
+    world.fake.access_tokens.clear()  # Google kills the access tokens with the grant
     assert (await world.say("/share @bob"))[-1] == (
         "I lost access to your calendar. Send /connect to link it again."
     )
@@ -207,3 +209,22 @@ async def test_a_revoked_grant_asks_once_to_reconnect_in_chat(world: World) -> N
         m for m in world.site.transport.sent if "I lost access to your Google Calendar" in m.text
     ]
     assert len(asks) == 1 and "/connect?t=" in asks[0].text
+
+
+async def test_a_revocation_google_did_not_confirm_is_kept_and_retried(world: World) -> None:
+    query, _ = await start_sign_in(world)
+    await finish_sign_in(world, query)
+    refresh_token = next(iter(world.fake.refresh_tokens))
+    world.fake.revoke_outages = 2  # Google is down for the disconnect and the first retry
+    assert (await world.say("/disconnect"))[0].startswith("Disconnected.")
+    services = world.site.runtime.services
+    assert await services.store.get_connection("alice") is None
+    assert refresh_token not in world.fake.revoked  # still live at Google...
+    [(_, attempts, grant)] = await services.store.due_revocations(world.site.clock.now())
+    assert (attempts, grant.uid, grant.provider) == (0, "alice", "google")  # ...so it is kept
+    assert await retry_revocations(services) == 0
+    assert await services.store.due_revocations(world.site.clock.now()) == []  # backed off
+    world.site.clock.advance(seconds=120)
+    assert await retry_revocations(services) == 1
+    assert refresh_token in world.fake.revoked
+    assert await services.store.due_revocations(world.site.clock.now()) == []

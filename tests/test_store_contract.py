@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -255,3 +256,18 @@ async def test_a_lease_left_by_a_dead_sender_expires(any_store: SqlStore) -> Non
     assert again.id == item.id
     await any_store.mark_delivered(again.id, T0)
     assert await any_store.pending_count() == 0
+
+
+async def test_revocations_wait_their_turn_and_go_when_confirmed(any_store: SqlStore) -> None:
+    now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    grant = await any_store.save_connection("bob", "google", "bob@example.com", b"sealed")
+    await any_store.queue_revocation(grant, now)
+    await any_store.queue_revocation(replace(grant, token=None), now)  # nothing granted: no row
+    [(row_id, attempts, kept)] = await any_store.due_revocations(now)
+    assert (attempts, kept.token, kept.provider, kept.generation) == (0, b"sealed", "google", 1)
+    await any_store.retry_revocation(row_id, now + timedelta(minutes=1))
+    assert await any_store.due_revocations(now) == []
+    [(_, attempts, _)] = await any_store.due_revocations(now + timedelta(minutes=1))
+    assert attempts == 1
+    await any_store.finish_revocation(row_id)
+    assert await any_store.due_revocations(now + timedelta(days=1)) == []

@@ -123,7 +123,34 @@ class CalDavCalendar:
             raise CalendarError(f"the CalDAV server refused the event ({status})")
 
         created = await self._run(owner, put)
-        return CreatedEvent(draft.event_id, url=None, already_existed=not created)
+        return CreatedEvent(
+            draft.event_id, url=None, already_existed=not created, join_url=draft.join_url or None
+        )
+
+    async def update_event(
+        self, owner: Connection, event_id: str, draft: EventDraft
+    ) -> CreatedEvent:
+        if draft.end <= draft.start:
+            raise CalendarError("an event must end after it starts")
+        uid = event_uid(event_id)
+        body = _ical(uid, draft)
+
+        def put(dav: DAVClient, secret: dict[str, Any]) -> None:
+            # The same resource and UID, replaced: If-Match * so a deleted event stays deleted.
+            headers = {"Content-Type": "text/calendar; charset=utf-8", "If-Match": "*"}
+            for attempt in range(PUT_ATTEMPTS):
+                status = dav.put(_href(secret["calendar"], uid), body, headers).status
+                if status in (200, 201, 204):
+                    return
+                if status in (404, 412):
+                    raise CalendarError("that event was deleted from the CalDAV calendar")
+                if status not in (423, 503):
+                    break
+                sleep(PUT_PAUSE * (attempt + 1))
+            raise CalendarError(f"the CalDAV server refused the change ({status})")
+
+        await self._run(owner, put)
+        return CreatedEvent(event_id, url=None, already_existed=True)
 
     async def delete_event(self, owner: Connection, event_id: str) -> bool:
         def delete(dav: DAVClient, secret: dict[str, Any]) -> bool:
@@ -267,6 +294,10 @@ def _ical(uid: str, draft: EventDraft) -> str:
     event.add("summary", draft.title)
     if draft.description:
         event.add("description", draft.description)
+    if draft.join_url:
+        event.add("location", draft.join_url)
+        event.add("url", draft.join_url)
+    event.add("sequence", draft.sequence)
     event.add("transp", "OPAQUE")
     calendar.add_component(event)
     return str(calendar.to_ical().decode())

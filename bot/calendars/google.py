@@ -24,7 +24,7 @@ import httplib2
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
-from bot.calendars import choice, google_client, google_oauth, google_tokens
+from bot.calendars import choice, google_client, google_meet, google_oauth, google_tokens
 from bot.calendars import google_calendars as calendars
 from bot.calendars.provider import (
     BusyResult,
@@ -59,6 +59,7 @@ class GoogleCalendar:
         invites_attendees=True,
         account_is_email=True,
         account_label="Google account",
+        video_meetings=True,
     )
 
     def __init__(
@@ -159,10 +160,12 @@ class GoogleCalendar:
             "attendees": [{"email": email} for email in draft.attendee_emails],
             "transparency": "opaque",
             "extendedProperties": {"private": {"calbot": draft.event_id}},
+            **google_meet.video_fields(draft),
         }
         # Without attendees there is nobody to notify: leave sendUpdates out rather than send
         # "none", which the discovery document warns "can have significant adverse effects".
         notify = {"sendUpdates": "all"} if draft.attendee_emails else {}
+        notify.update(google_meet.insert_options(draft))
         target = self._choice(owner).receives
         try:
             created = await self._call(
@@ -176,8 +179,43 @@ class GoogleCalendar:
             )
             if existing.get("status") == "cancelled":
                 raise CalendarError("that event was deleted in Google Calendar") from None
-            return CreatedEvent(draft.event_id, existing.get("htmlLink"), already_existed=True)
-        return CreatedEvent(created["id"], created.get("htmlLink"))
+            joined = google_meet.join_url(existing, draft)
+            return CreatedEvent(draft.event_id, existing.get("htmlLink"), True, joined)
+        joined = google_meet.join_url(created, draft)
+        return CreatedEvent(created["id"], created.get("htmlLink"), False, joined)
+
+    async def update_event(
+        self, owner: Connection, event_id: str, draft: EventDraft
+    ) -> CreatedEvent:
+        body = {
+            "summary": draft.title,
+            "description": draft.description,
+            "start": {"dateTime": _rfc3339(draft.start), "timeZone": draft.timezone},
+            "end": {"dateTime": _rfc3339(draft.end), "timeZone": draft.timezone},
+            "sequence": draft.sequence,
+            **({"location": draft.join_url} if draft.join_url and not draft.conference else {}),
+        }
+        notify = {"sendUpdates": "all"} if draft.attendee_emails else {}
+        target = self._choice(owner).receives  # where create_event put it
+        try:
+            # patch, not update: fields we never set (attendees' answers, conference data,
+            # reminders the owner added) stay as they are.
+            updated = await self._call(
+                owner,
+                lambda api: api.events().patch(
+                    calendarId=target, eventId=event_id, body=body, **notify
+                ),
+            )
+        except _Gone:
+            raise CalendarError("that event was deleted in Google Calendar") from None
+        if updated.get("status") == "cancelled":
+            raise CalendarError("that event was deleted in Google Calendar")
+        return CreatedEvent(
+            event_id,
+            updated.get("htmlLink"),
+            already_existed=True,
+            join_url=google_meet.join_url(updated, draft),
+        )
 
     async def delete_event(self, owner: Connection, event_id: str) -> bool:
         target = self._choice(owner).receives
@@ -208,10 +246,15 @@ class GoogleCalendar:
             return
         try:
             secret = self._vault.open(owner.uid, owner.token)
-            if not await google_oauth.revoke(self._config, secret["refresh_token"]):
-                log.warning("Google did not confirm revoking %s's token", owner.uid)
-        except (TokenError, google_oauth.OAuthError) as problem:
-            log.warning("could not revoke %s's Google token: %s", owner.uid, problem)
+        except TokenError as problem:
+            log.warning("could not open %s's Google token to revoke it: %s", owner.uid, problem)
+            return  # no key opens it any more: nothing we hold can use it either
+        try:
+            confirmed = await google_oauth.revoke(self._config, secret["refresh_token"])
+        except google_oauth.OAuthError as problem:
+            raise CalendarError(f"Google could not be reached to revoke: {problem}") from None
+        if not confirmed:
+            raise CalendarError("Google did not confirm the revocation")
 
     async def calendars(self, owner: Connection) -> list[CalendarInfo]:
         return self._choice(owner).mark(await self._listing(owner))

@@ -115,8 +115,11 @@ async def fetch_email(config: GoogleConfig, access_token: str) -> str:
 
 
 async def revoke(config: GoogleConfig, token: str) -> bool:
+    """True once Google no longer honours the token: revoked now (200), or already invalid
+    (400 invalid_token); False when it could not say (5xx, 429) and it is worth retrying.
+    OAuthError when Google could not be reached."""
     status, _ = await _post(config.revoke_uri, {"token": token})
-    return status == 200
+    return status in (200, 400)
 
 
 async def _post(uri: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:

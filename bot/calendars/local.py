@@ -39,7 +39,22 @@ class LocalCalendar:
         created = await self._store.add_local_event(
             LocalEvent(owner.uid, draft.event_id, draft.title, draft.start, draft.end)
         )
-        return CreatedEvent(draft.event_id, url=None, already_existed=not created)
+        # The local calendar keeps times only; the link lives on the booking and its invite.
+        return CreatedEvent(
+            draft.event_id, url=None, already_existed=not created, join_url=draft.join_url or None
+        )
+
+    async def update_event(
+        self, owner: Connection, event_id: str, draft: EventDraft
+    ) -> CreatedEvent:
+        if draft.end <= draft.start:
+            raise CalendarError("an event must end after it starts")
+        moved = await self._store.update_local_event(
+            LocalEvent(owner.uid, event_id, draft.title, draft.start, draft.end)
+        )
+        if not moved:
+            raise CalendarError("that event is no longer in the calendar")
+        return CreatedEvent(event_id, url=None, already_existed=True)
 
     async def delete_event(self, owner: Connection, event_id: str) -> bool:
         return await self._store.delete_local_event(owner.uid, event_id)

@@ -6,12 +6,15 @@ the subject. Events carry our booking's event id twice: as `transactionId`, so G
 repeated POST after a lost answer, and as a private extended property, so we can find the event
 again by our id (delete, "already exists"). Refresh tokens rotate on every use: each new one is
 stored (see microsoft_tokens). Retries: 429 and 5xx honour Retry-After, else capped exponential
-backoff with full jitter; 401 refreshes the access token once.
+backoff with full jitter; 401 refreshes the access token once. A person's busy time is the
+union of the calendars they chose; booked events go to the receiving one (see choice.py and
+microsoft_calendars.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,7 +26,8 @@ import aiohttp
 from tzlocal.windows_tz import win_tz
 from yarl import URL
 
-from bot.calendars import choice
+from bot.calendars import choice, microsoft_teams
+from bot.calendars import microsoft_calendars as calendars
 from bot.calendars.microsoft_tokens import GraphTokens, Reconnect, TokenStore
 from bot.calendars.provider import (
     BusyResult,
@@ -34,7 +38,7 @@ from bot.calendars.provider import (
     EventDraft,
     utc,
 )
-from bot.calendars.tokens import TokenVault
+from bot.calendars.tokens import TokenError, TokenVault
 from bot.config import MicrosoftConfig
 from storage.records import Connection
 
@@ -47,7 +51,6 @@ MAX_RETRY_AFTER = 30.0  # a longer Retry-After is not worth holding a chat reply
 TIMEOUT = 10.0
 SELECT_BUSY = "start,end,showAs,isCancelled,isAllDay"
 FREE_SHOW_AS = {"free", "workingElsewhere"}
-DEFAULT_CALENDAR = "default"
 # A named MAPI string property in our own property set; Graph can $filter on it.
 ID_PROPERTY = "String {5b8e3f4e-9a1c-4f7e-8d62-3c0b7a1e2f10} Name calbotEventId"
 
@@ -55,7 +58,11 @@ ID_PROPERTY = "String {5b8e3f4e-9a1c-4f7e-8d62-3c0b7a1e2f10} Name calbotEventId"
 class MicrosoftCalendar:
     name = "microsoft"
     capabilities = Capabilities(
-        "Microsoft 365 / Outlook", "oauth", invites_attendees=True, account_is_email=True
+        "Microsoft 365 / Outlook",
+        "oauth",
+        invites_attendees=True,
+        account_is_email=True,
+        video_meetings=True,
     )
 
     def __init__(
@@ -71,6 +78,8 @@ class MicrosoftCalendar:
     ) -> None:
         self._config = config
         self._api = config.api_base.rstrip("/")
+        self._store = store
+        self._vault = vault
         self._tokens = GraphTokens(config, store, vault, on_reconnect, sleep)
         self._sleep = sleep
         self._jitter = jitter
@@ -90,10 +99,28 @@ class MicrosoftCalendar:
     async def _busy(
         self, session: aiohttp.ClientSession, owner: Connection, start: datetime, end: datetime
     ) -> BusyResult:
-        url: URL | None = URL(f"{self._api}/me/calendarView").with_query(
+        chosen = self._choice(owner).busy
+        try:
+            spans = await asyncio.gather(
+                *(self._view(session, owner, c, start, end) for c in chosen)
+            )
+        except _Gone:
+            # A chosen calendar was deleted in Outlook: unknown busy time, not "all free".
+            return BusyResult((), error="one of the chosen Microsoft calendars no longer exists")
+        return BusyResult(tuple(sorted(set().union(*spans))))
+
+    async def _view(
+        self,
+        session: aiohttp.ClientSession,
+        owner: Connection,
+        calendar_id: str,
+        start: datetime,
+        end: datetime,
+    ) -> set[tuple[datetime, datetime]]:
+        url: URL | None = (calendars.base(self._api, calendar_id) / "calendarView").with_query(
             {"startDateTime": _iso(start), "endDateTime": _iso(end), "$select": SELECT_BUSY}
         )
-        busy: list[tuple[datetime, datetime]] = []
+        busy: set[tuple[datetime, datetime]] = set()
         zone: ZoneInfo | None = None
         while url is not None:
             page = await self._call(session, owner, "GET", url, prefer_utc=True)
@@ -106,10 +133,10 @@ class MicrosoftCalendar:
                     zone = zone or ZoneInfo(await self._zone(session, owner) or "UTC")
                     span = (utc(span[0].replace(tzinfo=zone)), utc(span[1].replace(tzinfo=zone)))
                 if span[0] < end and span[1] > start:
-                    busy.append((max(span[0], start), min(span[1], end)))
+                    busy.add((max(span[0], start), min(span[1], end)))
             link = page.get("@odata.nextLink")
             url = URL(link, encoded=True) if link else None
-        return BusyResult(tuple(sorted(busy)))
+        return busy
 
     async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
         if draft.end <= draft.start:
@@ -126,13 +153,49 @@ class MicrosoftCalendar:
             "showAs": "busy",
             "transactionId": _transaction_id(draft.event_id),
             "singleValueExtendedProperties": [{"id": ID_PROPERTY, "value": draft.event_id}],
+            **microsoft_teams.video_fields(draft),
+        }
+        target = calendars.base(self._api, self._choice(owner).receives) / "events"
+        async with self._session() as session:
+            existing = await self._find(session, owner, draft.event_id, receiving_only=True)
+            if existing is not None:
+                joined = microsoft_teams.join_url(existing, draft)
+                return CreatedEvent(draft.event_id, existing.get("webLink"), True, joined)
+            try:
+                created = await self._call(session, owner, "POST", target, body)
+            except _Gone:
+                raise CalendarError(
+                    "the calendar chosen to receive meetings no longer exists; pick another "
+                    "with /calendars"
+                ) from None
+        joined = microsoft_teams.join_url(created, draft)
+        return CreatedEvent(draft.event_id, created.get("webLink"), False, joined)
+
+    async def update_event(
+        self, owner: Connection, event_id: str, draft: EventDraft
+    ) -> CreatedEvent:
+        if draft.end <= draft.start:
+            raise CalendarError("an event must end after it starts")
+        body = {
+            "subject": draft.title,
+            "body": {"contentType": "text", "content": draft.description},
+            "start": {"dateTime": _local(draft.start), "timeZone": "UTC"},
+            "end": {"dateTime": _local(draft.end), "timeZone": "UTC"},
+            **({"location": {"displayName": draft.join_url}} if draft.join_url else {}),
         }
         async with self._session() as session:
-            existing = await self._find(session, owner, draft.event_id)
-            if existing is not None:
-                return CreatedEvent(draft.event_id, existing.get("webLink"), already_existed=True)
-            created = await self._call(session, owner, "POST", URL(f"{self._api}/me/events"), body)
-        return CreatedEvent(draft.event_id, created.get("webLink"))
+            # Graph ids change when an item moves between folders; ours is the extended property.
+            existing = await self._find(session, owner, event_id)
+            if existing is None:
+                raise CalendarError("that event was deleted in the Microsoft 365 calendar")
+            try:
+                url = URL(f"{self._api}/me/events/{existing['id']}")
+                updated = await self._call(session, owner, "PATCH", url, body)
+            except _Gone:
+                raise CalendarError(
+                    "that event was deleted in the Microsoft 365 calendar"
+                ) from None
+        return CreatedEvent(event_id, updated.get("webLink"), already_existed=True)
 
     async def delete_event(self, owner: Connection, event_id: str) -> bool:
         async with self._session() as session:
@@ -158,33 +221,60 @@ class MicrosoftCalendar:
         log.info("Microsoft has no token revocation; %s's token is only deleted", owner.uid)
 
     async def calendars(self, owner: Connection) -> list[CalendarInfo]:
-        # Only the default calendar so far: busy time and events use /me/calendarView and
-        # /me/events, which address it. Other calendars (/me/calendars) are still to come.
-        return [CalendarInfo(DEFAULT_CALENDAR, "Calendar", busy=True, receives=True)]
+        return self._choice(owner).mark(await self._listing(owner))
 
     async def choose(
         self, owner: Connection, busy: Sequence[str], receives: str
     ) -> list[CalendarInfo]:
-        choice.checked([(DEFAULT_CALENDAR, "Calendar", True)], busy, receives)
-        return await self.calendars(owner)
+        found = await self._listing(owner)
+        chosen = choice.checked(found, busy, receives)
+        await choice.save(self._store, self._vault, owner, chosen)
+        return chosen.mark(found)
+
+    async def _listing(self, owner: Connection) -> list[tuple[str, str, bool]]:
+        async with self._session() as session:
+            return await calendars.listing(
+                self._api, lambda url: self._call(session, owner, "GET", url)
+            )
+
+    def _choice(self, owner: Connection) -> choice.Choice:
+        """Which calendars count as busy and which receives events (the default by default)."""
+        secret: dict[str, Any] = {}
+        # A secret that no longer opens: the call itself will ask the owner to reconnect.
+        with contextlib.suppress(TokenError):
+            if owner.token is not None:
+                secret = self._vault.open(owner.uid, owner.token)
+        return choice.stored(secret, calendars.DEFAULT)
 
     # Graph calls ---------------------------------------------------------------------------------
     def _session(self) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(timeout=self._timeout)
 
     async def _find(
-        self, session: aiohttp.ClientSession, owner: Connection, event_id: str
+        self,
+        session: aiohttp.ClientSession,
+        owner: Connection,
+        event_id: str,
+        *,
+        receiving_only: bool = False,
     ) -> dict[str, Any] | None:
+        """Our event by its id: in the receiving calendar, else (it may have been made before
+        the person chose another one) in the other calendars they chose."""
         quoted = event_id.replace("'", "''")
-        url = URL(f"{self._api}/me/events").with_query(
-            {
-                "$filter": f"singleValueExtendedProperties/Any(ep: ep/id eq '{ID_PROPERTY}' "
-                f"and ep/value eq '{quoted}')",
-                "$select": "id,webLink",
-            }
-        )
-        found = (await self._call(session, owner, "GET", url)).get("value", [])
-        return dict(found[0]) if found else None
+        query = {
+            "$filter": f"singleValueExtendedProperties/Any(ep: ep/id eq '{ID_PROPERTY}' "
+            f"and ep/value eq '{quoted}')",
+            "$select": "id,webLink,onlineMeeting",
+        }
+        chosen = self._choice(owner)
+        places = [chosen.receives] if receiving_only else [chosen.receives, *chosen.busy]
+        for calendar_id in dict.fromkeys(places):
+            url = (calendars.base(self._api, calendar_id) / "events").with_query(query)
+            with contextlib.suppress(_Gone):  # a chosen calendar deleted meanwhile
+                found = (await self._call(session, owner, "GET", url)).get("value", [])
+                if found:
+                    return dict(found[0])
+        return None
 
     async def _zone(self, session: aiohttp.ClientSession, owner: Connection) -> str | None:
         key = (owner.uid, owner.generation)

@@ -28,6 +28,7 @@ class Capabilities:
     invites_attendees: bool = False  # create_event can invite attendee_emails itself
     account_is_email: bool = False  # Connection.account is an e-mail address others can invite
     account_label: str = "account"  # what Connection.account is: "Google account"
+    video_meetings: bool = False  # create_event can make its own meeting link (Meet, Teams)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,9 @@ class EventDraft:
     timezone: str
     description: str = ""
     attendee_emails: tuple[str, ...] = ()
+    sequence: int = 0  # bumped on every change, so calendars that import .ics replace it
+    conference: bool = False  # ask the provider for its own meeting link (Meet, Teams)
+    join_url: str = ""  # a link made elsewhere (Jitsi) to show as the event's location
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,7 @@ class CreatedEvent:
     event_id: str
     url: str | None
     already_existed: bool = False
+    join_url: str | None = None  # the video link the provider made or kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,13 @@ class CalendarProvider(Protocol):
 
     async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
         """Create the event, or return the existing one when `draft.event_id` already exists."""
+        ...
+
+    async def update_event(
+        self, owner: Connection, event_id: str, draft: EventDraft
+    ) -> CreatedEvent:
+        """Move/retitle the existing event `event_id` in place (same id, so a reschedule never
+        leaves two events); repeating it changes nothing. CalendarError when it is gone."""
         ...
 
     async def delete_event(self, owner: Connection, event_id: str) -> bool: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from bot.calendars.oauth import OAuthFlow
@@ -42,7 +42,9 @@ class Calendars:
         providers: Mapping[str, CalendarProvider],
         default: str,
         flows: Mapping[str, OAuthFlow] | None = None,
+        on_revoke_failed: Callable[[Connection], Awaitable[None]] | None = None,
     ) -> None:
+        self._on_revoke_failed = on_revoke_failed
         if default not in providers:
             raise ValueError(f"default provider {default!r} is not among {sorted(providers)}")
         self._providers = dict(providers)
@@ -98,6 +100,11 @@ class Calendars:
     async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
         return await self.provider(owner.provider).create_event(owner, draft)
 
+    async def update_event(
+        self, owner: Connection, event_id: str, draft: EventDraft
+    ) -> CreatedEvent:
+        return await self.provider(owner.provider).update_event(owner, event_id, draft)
+
     async def delete_event(self, owner: Connection, event_id: str) -> bool:
         return await self.provider(owner.provider).delete_event(owner, event_id)
 
@@ -105,7 +112,15 @@ class Calendars:
         return await self.provider(owner.provider).calendar_timezone(owner)
 
     async def revoke(self, owner: Connection) -> None:
-        await self.provider(owner.provider).revoke(owner)
+        """Give back the grant; when the provider could not confirm it, hand the sealed grant
+        to `on_revoke_failed` (kept and retried) instead of forgetting it while still live."""
+        try:
+            await self.provider(owner.provider).revoke(owner)
+        except CalendarError as problem:
+            log.warning("revoking %s's %s grant failed: %s", owner.uid, owner.provider, problem)
+            if self._on_revoke_failed is None:
+                raise
+            await self._on_revoke_failed(owner)
 
     async def calendars(self, owner: Connection) -> list[CalendarInfo]:
         """The owner's calendars; a provider failure comes back as a UserError to show."""

@@ -28,6 +28,9 @@ class BotSettings:
     default_timezone: str
     public_url: str
     scheduler_message: bool = False
+    video: str = "auto"  # [meetings] video: "auto" | "jitsi" | "none"
+    jitsi_base: str = "https://meet.jit.si"
+    event_title: str = ""  # [calendar] event_title: the owner's event name; "" = the booker's
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +91,7 @@ class Context:
     def parse_time(self, text: str) -> ParsedTime:
         """Read a time expression the way this user writes them (zone, date order, "next")."""
         prefs = Prefs(date_order=self.user.date_order, next_weekday=self.user.next_weekday)
-        return parse(text, self.clock.now(), self.zone, prefs)
+        return parse(text, self.clock.now(), self.zone, prefs, lang=self.user.language or None)
 
     async def reply(self, text: str) -> None:
         """Answer the sender: in the group (same thread) for group messages, else privately."""

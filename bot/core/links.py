@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 
 
 class LinkError(Exception):
-    """The link is forged, damaged or expired; the text is safe to show."""
+    """The link is forged, damaged or expired; the text is safe to show.
+
+    `expired` lets a page that is not about shares give its own advice for an old link."""
+
+    def __init__(self, text: str, *, expired: bool = False) -> None:
+        super().__init__(text)
+        self.expired = expired
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +31,24 @@ class LinkClaims:
     audience: str
     generation: int
     expires_at: datetime
+
+
+# A move link's audience: the person it acts for, prefixed so that no other kind of token
+# (a booking page's uid audience, a click token) can be replayed as one.
+MOVE_AUDIENCE = "move:"
+
+
+def move_claims(booking_id: str, uid: str, sequence: int, until: datetime) -> LinkClaims:
+    """A link that lets `uid` move one booking while it is at `sequence`: any move (by either
+    side) bumps the sequence, so a link never acts on a time its holder no longer sees."""
+    return LinkClaims(booking_id, f"{MOVE_AUDIENCE}{uid}", sequence, until)
+
+
+def mover_of(claims: LinkClaims, booking_id: str) -> str | None:
+    """The uid a move link acts for, or None when it is not a move link for that booking."""
+    if claims.share_id != booking_id or not claims.audience.startswith(MOVE_AUDIENCE):
+        return None
+    return claims.audience.removeprefix(MOVE_AUDIENCE) or None
 
 
 class LinkSigner:
@@ -60,7 +84,7 @@ class LinkSigner:
             raw["s"], raw["a"], int(raw["g"]), datetime.fromtimestamp(int(raw["e"]), UTC)
         )
         if now >= claims.expires_at:
-            raise LinkError("This link has expired. Ask for a fresh one with /share.")
+            raise LinkError("This link has expired. Ask for a fresh one with /share.", expired=True)
         return claims
 
     def tag(self, purpose: str, message: str) -> str:

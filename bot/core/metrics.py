@@ -153,6 +153,12 @@ class MeteredCalendar:
         with self._timed("create_event"):
             return await self.inner.create_event(owner, draft)
 
+    async def update_event(
+        self, owner: Connection, event_id: str, draft: EventDraft
+    ) -> CreatedEvent:
+        with self._timed("update_event"):
+            return await self.inner.update_event(owner, event_id, draft)
+
     async def delete_event(self, owner: Connection, event_id: str) -> bool:
         with self._timed("delete_event"):
             return await self.inner.delete_event(owner, event_id)

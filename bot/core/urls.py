@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.links import LinkClaims, LinkSigner
+from bot.core.links import LinkClaims, LinkSigner, move_claims
 
 HEALTH = "/healthz"
 METRICS = "/metrics"
@@ -26,8 +26,10 @@ CONNECT = "/connect"
 CONNECT_START = "/connect/start"
 CONNECT_DISCONNECT = "/connect/disconnect"
 CONNECT_CALDAV = "/connect/caldav"
+CONNECT_CALENDARS = "/connect/calendars"
 OAUTH_CALLBACK = "/oauth/callback"
 OAUTH_CONFIRM = "/oauth/confirm"
+MOVE_PAGE = "/move/{booking_id}"
 
 # OA-3: a forwarded connect link must die quickly; it is also single use and bound to the
 # first browser that opens it (bot.web.connect_page).
@@ -61,6 +63,11 @@ class Urls:
         claims = LinkClaims(booking_id, "ics", 0, meeting_end + ICS_LINK_LIFETIME)
         path = ICS.format(booking_id=booking_id)
         return self._absolute(f"{path}?t={self.signer.sign(claims)}")
+
+    def move(self, booking_id: str, uid: str, sequence: int, until: datetime) -> str:
+        """The "Move" page of one booking for one side of it (bot.web.move_page)."""
+        token = self.signer.sign(move_claims(booking_id, uid, sequence, until))
+        return self._absolute(MOVE_PAGE.format(booking_id=booking_id) + f"?t={token}")
 
     def scheduler_click(self) -> str:
         return self._absolute(SCHEDULER)

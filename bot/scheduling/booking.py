@@ -11,8 +11,7 @@ A crash between 1 and 4 leaves a `held` row; `recover` finishes it on the next s
 from __future__ import annotations
 
 import logging
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,11 +19,12 @@ from bot.calendars.provider import CalendarError, EventDraft
 from bot.core.context import Services
 from bot.core.inbox import CURRENT_EVENT
 from bot.core.messages import ReceiverType, text_message
+from bot.core.text import clean_line
 from bot.errors import UserError
-from bot.scheduling import alternatives, freebusy
+from bot.scheduling import alternatives, freebusy, limits, reminders, video
 from bot.scheduling.availability import merge, utc, working_windows
-from bot.scheduling.cards import InviteCard, both_zones, invite_message
-from bot.scheduling.invites import Invite, ics, links
+from bot.scheduling.cards import InviteCard, both_zones, invite_message, move_urls
+from bot.scheduling.invites import Invite, ics, links, yahoo_link
 from storage.records import Booking, Connection, NewBooking, Share, User
 from storage.store import BookerQuota, HeldBefore, QuotaReached, SlotTaken
 
@@ -36,19 +36,20 @@ STALE_HOLD = timedelta(minutes=2)
 # A booker can fill someone's calendar only so fast (spam, or a script gone wrong).
 BOOKINGS_PER_DAY = 5
 MAX_TITLE = 200
-# Bidirectional overrides/isolates and zero-width characters can make a title read differently
-# from what it says ("Pay\u202eexe.pdf"); other control characters break lines in invites.
-_INVISIBLE = dict.fromkeys(
-    [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
-     *range(0x2066, 0x206A), 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF],
-    " ",
-)  # fmt: skip
 
 
 def clean_title(text: str, fallback: str) -> str:
     """A meeting title as shown to other people: one line of visible text, at most 200 chars."""
-    cleaned = " ".join(unicodedata.normalize("NFC", text).translate(_INVISIBLE).split())
-    return cleaned[:MAX_TITLE].strip() or fallback
+    return clean_line(text, fallback, MAX_TITLE)
+
+
+def owner_event_title(template: str, title: str, owner: User, booker: User) -> str:
+    """What the owner's calendar calls the event: the booker's (cleaned) title, or the
+    operator's template so free text typed by others never reaches it ([calendar] event_title).
+    The template was checked when the config was read; names are cleaned where they arrive."""
+    if not template:
+        return title
+    return clean_title(template.format(booker=booker.name, owner=owner.name, title=title), title)
 
 
 def default_title(owner: User, booker: User) -> str:
@@ -76,6 +77,7 @@ class Slot:
     # The owner herself said yes to this time outside her working hours (a /find compromise
     # she voted for). Only polls set it; /book and shares always keep to working hours.
     owner_consented_outside_hours: bool = False
+    moving: str = ""  # the booking being moved here (it does not count against the day's cap)
 
     @classmethod
     def for_share(
@@ -104,6 +106,7 @@ async def book(services: Services, slot: Slot) -> Booking:
                 slot.share.id if slot.share else None,
                 slot.receiver_type,
                 slot.receiver,
+                video.room_for(services, connection),
             ),
             now,
             # The quota protects an owner from other people's bookings, not from her own.
@@ -123,13 +126,17 @@ async def book(services: Services, slot: Slot) -> Booking:
             "24 hours, which is the most I allow. Cancel one with /cancel, or ask "
             f"{slot.owner.name} to add more time themselves."
         ) from None
+    # The owner's buffers widen the span that must be free.
+    free_from, free_to = limits.padded(slot.owner, slot.start, slot.end)
     try:
-        busy = await freebusy.busy_for(services, connection, slot.start, slot.end, slot.owner.name)
+        busy = await freebusy.busy_for(services, connection, free_from, free_to, slot.owner.name)
     except UserError:
         await services.store.transition_booking(held.id, "held", "failed")
         raise
-    if any(utc(s) < utc(slot.end) and utc(slot.start) < utc(e) for s, e in busy):
+    if any(utc(s) < free_to and free_from < utc(e) for s, e in busy):
         await services.store.transition_booking(held.id, "held", "rejected")
+        if not any(utc(s) < utc(slot.end) and utc(slot.start) < utc(e) for s, e in busy):
+            raise limits.too_close(slot.owner)
         raise await alternatives.busy_refusal(
             services, slot.owner, slot.booker, slot.start, slot.end, busy, slot.share
         )
@@ -160,28 +167,59 @@ async def finish(
         raise RuntimeError(f"booking {held.id} names an unknown user")
     draft = EventDraft(
         event_id=event_id(held),
-        title=held.title,
+        title=owner_event_title(services.settings.event_title, held.title, owner, booker),
         start=held.start,
         end=held.end,
         timezone=owner.timezone,
         description=f"Booked by {booker.name} in chat.",
+        conference=not held.join_url and video.native(services, connection),
+        join_url=held.join_url,
+        attendee_emails=await _invitees(services, held, connection, booker, attendees),
     )
     try:
         created = await services.calendar.create_event(connection, draft)
     except CalendarError as problem:
         await services.store.transition_booking(held.id, "held", "failed")
         raise freebusy.calendar_problem(problem, owner.name) from problem
+    if created.join_url and created.join_url != held.join_url:
+        held = replace(held, join_url=created.join_url)  # Meet or Teams made it
     receiver_type: ReceiverType = "group" if held.conversation_type == "group" else "user"
     card = invite_card(services, held, owner, booker)
     message = invite_message(card, held.conversation_id or booker.uid, receiver_type)
     await services.store.confirm_booking(
-        held.id, created.event_id, [(f"invite:{held.id}", message.to_json())], services.clock.now()
+        held.id,
+        created.event_id,
+        [(f"invite:{held.id}", message.to_json())],
+        services.clock.now(),
+        await reminders.for_booking(services, held, owner, booker),
+        join_url=held.join_url,
     )
     services.outbox.wake()
     confirmed = await services.store.get_booking(held.id)
     if confirmed is None:
         raise RuntimeError(f"booking {held.id} vanished right after it was confirmed")
     return confirmed
+
+
+async def _invitees(
+    services: Services,
+    held: Booking,
+    connection: Connection,
+    booker: User,
+    attendees: tuple[str, ...],
+) -> tuple[str, ...]:
+    """Who the owner's calendar invites itself, so the meeting shows natively in their
+    calendars: a group's connected members, or a one-to-one booker whose connected account is
+    an e-mail address. Providers that cannot invite get none (the .ics and links remain)."""
+    if not services.calendar.capabilities_of(connection.provider).invites_attendees:
+        return ()
+    if attendees or held.conversation_type == "group":
+        return attendees
+    booker_connection = await services.store.get_connection(booker.uid)
+    if booker_connection is None or booker_connection.status != "active":
+        return ()
+    email = services.calendar.account_email(booker_connection)
+    return (email,) if email else ()
 
 
 def event_id(booking: Booking) -> str:
@@ -204,6 +242,11 @@ def invite_card(services: Services, booking: Booking, owner: User, booker: User)
         links=links(invite, booker.timezone),
         ics_url=ics_url(services, booking),
         ics=ics(invite),
+        join_url=booking.join_url,
+        move_urls=move_urls(services.urls, booking),
+        yahoo_by_reader={
+            person.uid: yahoo_link(invite, person.timezone) for person in (owner, booker)
+        },
     )
 
 
@@ -223,8 +266,10 @@ def invite_for(
         timezone=owner.timezone,
         description=description,
         created=booking.created_at,
-        sequence=1 if cancelled else 0,
+        sequence=booking.sequence + (1 if cancelled else 0),
         cancelled=cancelled,
+        location=booking.join_url,
+        url=booking.join_url,
     )
 
 
@@ -297,6 +342,11 @@ async def cancel(services: Services, booking: Booking, by: User) -> None:
     services.outbox.wake()
 
 
+async def check_slot(services: Services, slot: Slot, now: datetime) -> Connection:
+    """The rules every booking and every move keeps; the owner's active connection."""
+    return await _checked(services, slot, now)
+
+
 async def _checked(services: Services, slot: Slot, now: datetime) -> Connection:
     length = utc(slot.end) - utc(slot.start)
     if length < MIN_LENGTH or length > MAX_LENGTH:
@@ -324,4 +374,5 @@ async def _checked(services: Services, slot: Slot, now: datetime) -> Connection:
             f"That's outside {slot.owner.name}'s working hours. Pick a time on a "
             "working day between their hours (see the shared card)."
         )
+    await limits.check(services, slot.owner, slot.start, slot.end, slot.moving)
     return connection

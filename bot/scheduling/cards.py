@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.calendars.provider import Interval, utc
 from bot.core.messages import OutgoingMessage, ReceiverType
+from bot.core.urls import Urls
 from bot.scheduling.availability import merge
-from storage.records import Share, User
+from storage.records import Booking, Share, User
 
 AVAILABILITY_TYPE = "extension_calendar_availability"
 INVITE_TYPE = "extension_calendar_invite"
@@ -247,6 +248,25 @@ class InviteCard:
     links: dict[str, str]
     ics_url: str
     ics: str
+    join_url: str = ""
+    # Set on the re-sent invite after a move: where the meeting was (None when not known).
+    moved: bool = False
+    moved_from: Interval | None = None
+    # The signed "Move" page per side of a one-to-one meeting, keyed by uid.
+    move_urls: Mapping[str, str] = field(default_factory=dict)
+    # Yahoo reads wall-clock time in the reader's calendar: one link per participant's zone.
+    yahoo_by_reader: Mapping[str, str] = field(default_factory=dict)
+
+
+def move_urls(links: Urls, booking: Booking) -> dict[str, str]:
+    """Each side's "Move" link for a one-to-one meeting, valid until it starts and only at its
+    current sequence. None for a group card: everyone there would hold the organizer's link."""
+    if booking.conversation_type == "group":
+        return {}
+    return {
+        uid: links.move(booking.id, uid, booking.sequence, booking.start)
+        for uid in (booking.owner_uid, booking.booker_uid)
+    }
 
 
 def invite_message(card: InviteCard, receiver: str, receiver_type: ReceiverType) -> OutgoingMessage:
@@ -265,11 +285,25 @@ def invite_message(card: InviteCard, receiver: str, receiver_type: ReceiverType)
         "links": card.links,
         "icsUrl": card.ics_url,
         "ics": card.ics,
+        "joinUrl": card.join_url or None,
+        "moveUrls": dict(card.move_urls),
+        "yahooByReader": dict(card.yahoo_by_reader),
     }
+    reader = ZoneInfo(card.attendee.timezone)  # the invite is the attendee's (or the group's)
+    when = both_zones(card.start, card.end, owner_zone, reader)
+    if card.moved:
+        when = both_zones(card.start, card.end, reader, owner_zone)
+        if card.moved_from is not None:
+            custom["movedFrom"] = {"start": iso(card.moved_from[0]), "end": iso(card.moved_from[1])}
+            when = f"{both_zones(*card.moved_from, reader, reader)} → {when}"
+    move_url = card.move_urls.get(card.attendee.uid)
     text = "\n".join(
         [
-            f"Meeting booked: “{card.title}” — {card.organizer.name} with {card.attendee.name}",
-            both_zones(card.start, card.end, owner_zone, ZoneInfo(card.attendee.timezone)),
+            f"Meeting {'moved' if card.moved else 'booked'}: “{card.title}” — "
+            f"{card.organizer.name} with {card.attendee.name}",
+            when,
+            *([f"Join the video call: {card.join_url}"] if card.join_url else []),
+            *([f"Need another time? Move it: {move_url}"] if move_url else []),
             f"Add to Google Calendar: {card.links['google']}",
             f"Apple Calendar / .ics: {card.ics_url}",
         ]

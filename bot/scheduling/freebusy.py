@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,9 @@ async def free_slots(
     busy = await busy_for(services, connection, start, end, who)
     zone = ZoneInfo(owner.timezone)
     person = Person(owner.uid, zone, owner.working_hours, tuple(busy))
+    # The owner's buffers (the larger one on both sides: offered slots must never be refused).
+    kept = timedelta(minutes=max(owner.limits.before, owner.limits.after))
+    rules = replace(rules, buffer=max(rules.buffer, kept))
     return slots(free_time(person, start, end, rules), rules, services.clock.now(), zone), busy
 
 

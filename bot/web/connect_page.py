@@ -1,6 +1,7 @@
 """The calendar connect page: who you are in chat, which account is connected, and the OAuth
 round trip of whichever provider you connect (one-time state bound to this browser, PKCE, a
-confirm step). The provider comes from the registry; nothing here is specific to one."""
+confirm step). The provider comes from the registry; nothing here is specific to one. A connected
+person also chooses here which of their calendars count as busy and which receives meetings."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from bot.calendars.caldav import seal_credentials
 from bot.calendars.caldav_account import CalDavProblem, verify_credentials
 from bot.calendars.google_oauth import new_verifier
 from bot.calendars.oauth import OAuthError, OAuthFlow
+from bot.calendars.provider import CalendarInfo
 from bot.core import urls
 from bot.core.context import Services
 from bot.core.links import LinkError
 from bot.core.messages import text_message
 from bot.core.runtime import RUNTIME, Runtime
+from bot.errors import UserError
 from bot.web.render import PageProblem, render_page
 from bot.web.routes import read_form
-from storage.records import OAuthState, User
+from storage.records import Connection, OAuthState, User
 
 routes = web.RouteTableDef()
 BROWSER_COOKIE = "calbot_oauth"
@@ -129,6 +132,7 @@ async def show(request: web.Request) -> web.Response:
     await _claim(services, token, nonce, user)
     connection = await services.store.get_connection(user.uid)
     calendars = services.calendar
+    calendar_list, calendar_problem = await _calendar_list(services, connection)
     response = render_page(
         request,
         "connect.html",
@@ -141,6 +145,8 @@ async def show(request: web.Request) -> web.Response:
         ),
         oauth_choices=_oauth_choices(services),
         caldav="caldav" in calendars.names(),
+        calendar_list=calendar_list,
+        calendar_problem=calendar_problem,
         token=token,
         csrf=_csrf(services, nonce, user.uid),
         message=request.query.get("done"),
@@ -167,6 +173,44 @@ async def start(request: web.Request) -> web.Response:
         services.urls.oauth_callback(), state, verifier, choose_account=bool(form.get("another"))
     )
     raise web.HTTPFound(url)
+
+
+async def _calendar_list(
+    services: Services, connection: Connection | None
+) -> tuple[list[CalendarInfo], str | None]:
+    """The connected person's calendars, or why they can't be listed (shown, not raised: the
+    rest of the page - reconnect, disconnect - must still work)."""
+    if connection is None or connection.status != "active":
+        return [], None
+    if connection.provider not in services.calendar.names():
+        return [], None
+    try:
+        return await services.calendar.calendars(connection), None
+    except UserError as problem:
+        return [], str(problem)
+
+
+@routes.post(urls.CONNECT_CALENDARS)
+async def choose_calendars(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    services = runtime.services
+    user = await _posted_by(request, runtime, spend=False)
+    form = await read_form(request)
+    connection = await services.store.get_connection(user.uid)
+    if connection is None or connection.status != "active":
+        raise PageProblem(
+            400, "No calendar is connected, so there is nothing to choose. Send /connect in chat."
+        )
+    busy = [str(value) for value in form.getall("busy", [])]
+    receives = str(form.get("receives", ""))
+    if not receives:
+        raise PageProblem(400, "Pick the calendar that receives booked meetings, then save again.")
+    try:
+        await services.calendar.choose(connection, busy, receives)
+    except UserError as problem:
+        raise PageProblem(400, f"{problem} Nothing was changed; go back and try again.") from None
+    await _spend(services, str(form.get("t", "")))
+    raise web.HTTPSeeOther(connect_link(services, user.uid) + "&done=Calendars saved.")
 
 
 def _oauth_choices(services: Services) -> list[OAuthFlow]:
