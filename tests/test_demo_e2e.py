@@ -61,6 +61,9 @@ async def test_alice_shares_bob_books_and_both_get_the_invite(
     await invite.wait_for(timeout=20000)
     for name in ("google", "yahoo", "outlook", "office365"):
         assert await invite.locator(f"a.{name}").get_attribute("href")
+    # The demo's default video is a Jitsi room, and each side has its own signed Move link.
+    assert (await invite.locator("a.join").get_attribute("href") or "").startswith("https://")
+    assert "/move/" in (await invite.locator("a.move").get_attribute("href") or "")
     await bob.screenshot(path=str(tmp_path / "demo-invite.png"), full_page=True)
     async with bob.expect_download() as pending:
         await invite.locator("a.ics").click()

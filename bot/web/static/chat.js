@@ -114,6 +114,11 @@
     });
     links.appendChild(el("a", { href: c.icsUrl, class: "ics", download: "invite.ics" }, "Apple Calendar (.ics)"));
     box.appendChild(links);
+    var extra = el("div", { class: "links" });
+    if (c.joinUrl) extra.appendChild(el("a", { href: c.joinUrl, target: "_blank", rel: "noopener", class: "join" }, "Join the video call"));
+    // Each side gets its own signed Move link; others see none.
+    if (c.moveUrls && c.moveUrls[me]) extra.appendChild(el("a", { href: c.moveUrls[me], class: "move" }, "Move this meeting"));
+    if (extra.childNodes.length) box.appendChild(extra);
     return box;
   }
 
