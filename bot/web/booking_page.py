@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +23,8 @@ from bot.scheduling.availability import Person, SlotRules, free_time, slots, utc
 from bot.scheduling.busy_cache import BusyCache
 from bot.scheduling.cards import both_zones
 from bot.scheduling.invites import ics, links
-from bot.timeparse.zones import known_zone
+from bot.web import slot_grid
+from bot.web.group_codes import bucket, group_code, group_code_ok, member_of
 from bot.web.render import PageProblem, render_page
 from bot.web.routes import read_form
 from storage.records import Share, User
@@ -36,15 +36,8 @@ POST_LIMIT = web.AppKey("booking_post_limit", RateLimit)
 GET_LIMIT = web.AppKey("page_get_limit", RateLimit)
 SHARE_GET_LIMIT = web.AppKey("share_get_limit", RateLimit)
 BUSY_CACHE = web.AppKey("busy_cache", BusyCache)
-CSRF_COOKIE = "calbot_csrf"
-# How long a group member's one-time booking code works (a little longer at a window's edge).
-CODE_LIFETIME = timedelta(minutes=10)
 FAVICON = Path(__file__).parent / "static" / "favicon.ico"
 DURATIONS = (15, 30, 45, 60)
-COMMON_ZONES = ("UTC", "America/Los_Angeles", "America/Denver", "America/Chicago",
-                "America/New_York", "America/Sao_Paulo", "Europe/London", "Europe/Berlin",
-                "Africa/Lagos", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo",
-                "Australia/Sydney")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +67,6 @@ async def _open(services: Services, share_id: str, token: str) -> Opened:
             "longer works. Ask them for a fresh /share.",
         )
     return Opened(share, claims, owner, token)
-
-
-def _zone(name: str | None, fallback: str) -> ZoneInfo:
-    """The reader's zone from the page's form, or their own when it names no known zone."""
-    return (known_zone(name) if name else None) or ZoneInfo(fallback)
 
 
 def _csrf(services: Services, nonce: str, share_id: str) -> str:
@@ -128,30 +116,16 @@ async def _week(request: web.Request, opened: Opened, zone: ZoneInfo, minutes: i
     days: dict[str, list[dict[str, Any]]] = {}
     day = start.astimezone(zone).date()
     while day <= (end - timedelta(microseconds=1)).astimezone(zone).date():
-        days[f"{day:%a} {day.day} {day:%b}"] = []
+        days[slot_grid.day_label(day)] = []
         day += timedelta(days=1)
     items = [(s, e, False) for s, e in free] + [(s, e, True) for s, e in busy]
     for index, (s, e, is_busy) in enumerate(sorted(items)):
         local, local_end = s.astimezone(zone), e.astimezone(zone)
         label = f"{local:%H:%M}–{local_end:%H:%M}" if is_busy else f"{local:%H:%M}"
-        days.setdefault(f"{local:%a} {local.day} {local:%b}", []).append(
+        days.setdefault(slot_grid.day_label(local), []).append(
             {"busy": is_busy, "label": label, "value": s.isoformat(), "id": index}
         )
-    return [{"label": label, "entries": entries} for label, entries in days.items()]
-
-
-def _selected(chosen: object, days: list[Any]) -> str | None:
-    """The slot picked on the chat card, as the grid spells it (offsets may be written apart)."""
-    if not isinstance(chosen, str):
-        return None
-    wanted = instant(chosen)
-    if wanted is None:
-        return None
-    for day in days:
-        for entry in day["entries"]:
-            if not entry["busy"] and datetime.fromisoformat(entry["value"]) == wanted:
-                return str(entry["value"])
-    return None
+    return slot_grid.grid(days)
 
 
 async def _page(
@@ -167,16 +141,16 @@ async def _page(
     source = request.query if request.method == "GET" else await read_form(request)
     audience_user = await services.store.get_user(opened.claims.audience)
     fallback = audience_user.timezone if audience_user else opened.owner.timezone
-    zone = _zone(str(source.get("tz") or ""), fallback)
+    zone = slot_grid.reader_zone(str(source.get("tz") or ""), fallback)
     chosen = str(source.get("d", ""))
     minutes = int(chosen) if chosen in {str(d) for d in DURATIONS} else 30
     days = await _week(request, opened, zone, minutes)
-    selected = _selected(source.get("slot"), days)
+    selected = slot_grid.selected(source.get("slot"), days)
     # A card's slot that is no longer free (booked since the card was sent): say so and
     # offer the nearest free times instead of a page with nothing selected.
     asked = source.get("slot") if request.method == "GET" else None
-    nearest = _nearest(asked, days) if asked and selected is None else None
-    nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    nearest = slot_grid.nearest(asked, days) if asked and selected is None else None
+    nonce = slot_grid.page_nonce(request)
     window = (
         f"{opened.share.window_start.astimezone(zone):%a %d %b} and "
         f"{opened.share.window_end.astimezone(zone):%a %d %b}"
@@ -191,7 +165,7 @@ async def _page(
         csrf=_csrf(services, nonce, opened.share.id),
         days=days,
         zone=zone.key,
-        zones=sorted({*COMMON_ZONES, zone.key, opened.owner.timezone}),
+        zones=slot_grid.zone_choices(zone, opened.owner.timezone),
         duration=minutes,
         durations=DURATIONS,
         window=window,
@@ -206,13 +180,7 @@ async def _page(
         if audience_user and not opened.claims.audience.startswith("group:")
         else f"(your name) / {opened.owner.name}",
     )
-    response.set_cookie(
-        CSRF_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="Strict",
-        secure=services.settings.public_url.startswith("https://"),
-    )
+    slot_grid.set_csrf_cookie(response, services, nonce)
     return response
 
 
@@ -243,10 +211,7 @@ async def book(request: web.Request) -> web.Response:
         return response
     form = await read_form(request)
     opened = await _open(services, request.match_info["share_id"], str(form.get("t", "")))
-    nonce = request.cookies.get(CSRF_COOKIE, "")
-    expected = _csrf(services, nonce, opened.share.id)
-    if not nonce or not hmac.compare_digest(str(form.get("csrf", "")), expected):
-        raise PageProblem(403, "This form has expired. Reload the page and pick a time again.")
+    nonce = slot_grid.checked_nonce(request, form, lambda n: _csrf(services, n, opened.share.id))
     if form.get("send_code"):
         return await _send_code(request, opened, nonce, str(form.get("booker", "")))
     try:
@@ -254,7 +219,7 @@ async def book(request: web.Request) -> web.Response:
         booked = await booking.book(services, slot)
     except UserError as problem:
         return await _page(request, opened, error=problem.text, status=409)
-    reader = _zone(str(form.get("tz") or ""), slot.booker.timezone)
+    reader = slot_grid.reader_zone(str(form.get("tz") or ""), slot.booker.timezone)
     # POST-redirect-GET: reloading the confirmation shows it again instead of re-submitting
     # the form (which would call your own booking "just taken").
     query = {"t": opened.token, "booked": booked.id, "tz": reader.key}
@@ -269,7 +234,7 @@ async def _confirmation(request: web.Request, opened: Opened, booking_id: str) -
         raise PageProblem(404, "No booking with that code was made from this link.")
     if found.status == "cancelled":
         raise PageProblem(410, f"“{found.title}” was cancelled. Pick a new time on the link.")
-    reader = _zone(request.query.get("tz"), booker.timezone)
+    reader = slot_grid.reader_zone(request.query.get("tz"), booker.timezone)
     invite = booking.invite_for(services, found, opened.owner, booker)
     return render_page(
         request,
@@ -282,26 +247,6 @@ async def _confirmation(request: web.Request, opened: Opened, booking_id: str) -
     )
 
 
-def _nearest(asked: object, days: list[Any], count: int = 3) -> list[dict[str, Any]]:
-    """The free times on the page closest to a time that is no longer free."""
-    wanted = instant(asked)
-    if wanted is None:
-        return []
-    try:
-        free = [
-            (abs(datetime.fromisoformat(entry["value"]) - wanted), day["label"], entry)
-            for day in days
-            for entry in day["entries"]
-            if not entry["busy"]
-        ]
-    except (ValueError, TypeError):
-        return []
-    closest = sorted(free, key=lambda item: item[0])[:count]
-    return [
-        {"day": label, **entry} for _, label, entry in sorted(closest, key=lambda i: i[2]["value"])
-    ]
-
-
 @routes.get("/favicon.ico")
 async def favicon(_request: web.Request) -> web.FileResponse:
     # Browsers ask for it on every page; a 404 each time is noise in logs and dev tools.
@@ -310,20 +255,8 @@ async def favicon(_request: web.Request) -> web.FileResponse:
     )
 
 
-def instant(text: object) -> datetime | None:
-    """A time the page sent back: aware, and in years a booking can have (a start near year 1
-    or 9999 overflows as soon as it is turned into UTC); None for anything else."""
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-        if moment.tzinfo is None or not 2000 <= moment.astimezone(UTC).year <= 2200:
-            return None
-    except (ValueError, OverflowError):
-        return None
-    return moment
-
-
 async def _slot(services: Services, opened: Opened, form: Any, nonce: str) -> booking.Slot:
-    start = instant(form.get("start", ""))
+    start = slot_grid.instant(form.get("start", ""))
     try:
         minutes = int(str(form.get("d", "30")))
     except ValueError:
@@ -334,8 +267,6 @@ async def _slot(services: Services, opened: Opened, form: Any, nonce: str) -> bo
     audience = opened.claims.audience
     booker_uid = audience
     if audience.startswith("group:"):
-        # A group link is shared by many people: the booker proves who they are with the code
-        # the bot sent them in a direct chat (bound to this browser), never a typed name alone.
         booker_uid = await member_of(services, opened, str(form.get("booker", "")))
         if not group_code_ok(services, nonce, opened, booker_uid, str(form.get("code", ""))):
             raise UserError(
@@ -379,48 +310,13 @@ async def ics_file(request: web.Request) -> web.Response:
     )
 
 
-async def member_of(services: Services, opened: Opened, typed: str) -> str:
-    """The typed chat id if it names a member of the link's group other than the sharer."""
-    uid = typed.strip().lower()[:100]
-    guid = opened.claims.audience.removeprefix("group:")
-    if (
-        not uid
-        or uid == opened.share.sharer_uid
-        or uid not in await services.store.group_members(guid)
-    ):
-        raise UserError(
-            f"Only members of the group {opened.owner.name} shared this link with can book "
-            "here, each as themselves. Type the chat user id you chat with."
-        )
-    return uid
-
-
-def group_code(services: Services, nonce: str, opened: Opened, uid: str, bucket: int) -> str:
-    tag = services.links.tag("group-code", f"{nonce}:{opened.share.id}:{uid}:{bucket}")
-    return f"{int(tag[:12], 16) % 1_000_000:06d}"
-
-
-def _bucket(services: Services) -> int:
-    return int(services.clock.now().timestamp() // CODE_LIFETIME.total_seconds())
-
-
-def group_code_ok(services: Services, nonce: str, opened: Opened, uid: str, code: str) -> bool:
-    """The code sent for this browser, share and member, in this 10-minute window or the last."""
-    now = _bucket(services)
-    given = code.strip()
-    return bool(nonce) and any(
-        hmac.compare_digest(given, group_code(services, nonce, opened, uid, bucket))
-        for bucket in (now, now - 1)
-    )
-
-
 async def _send_code(request: web.Request, opened: Opened, nonce: str, typed: str) -> web.Response:
     services = request.app[RUNTIME].services
     try:
         uid = await member_of(services, opened, typed)
     except UserError as problem:
         return await _page(request, opened, error=problem.text, status=403, booker=typed)
-    code = group_code(services, nonce, opened, uid, _bucket(services))
+    code = group_code(services, nonce, opened, uid, bucket(services))
     await services.outbox.post(
         f"group-code:{opened.share.id}:{uid}:{secrets.token_hex(8)}",
         text_message(

@@ -4,8 +4,6 @@ with exactly the rules of /reschedule."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,8 +19,8 @@ from bot.errors import UserError
 from bot.scheduling import freebusy, reschedule
 from bot.scheduling.availability import Person, SlotRules, free_time, slots, utc
 from bot.scheduling.cards import both_zones
-from bot.timeparse.zones import known_zone
-from bot.web.booking_page import COMMON_ZONES, CSRF_COOKIE, POST_LIMIT, instant
+from bot.web import slot_grid
+from bot.web.booking_page import POST_LIMIT
 from bot.web.render import PageProblem, render_page
 from bot.web.routes import read_form
 from storage.records import Booking, User
@@ -75,10 +73,6 @@ def _csrf(services: Services, nonce: str, booking_id: str) -> str:
     return services.links.tag("csrf-move", f"{nonce}:{booking_id}")
 
 
-def _zone(name: str | None, fallback: str) -> ZoneInfo:
-    return (known_zone(name) if name else None) or ZoneInfo(fallback)
-
-
 async def _days(services: Services, opened: Opened, zone: ZoneInfo) -> list[dict[str, Any]]:
     """The owner's free times for a meeting of this length, day by day in the reader's zone;
     the meeting's own time counts as free (it is the one moving)."""
@@ -102,10 +96,10 @@ async def _days(services: Services, opened: Opened, zone: ZoneInfo) -> list[dict
         if (s, e) == own:
             continue  # "already when the meeting is": not a choice
         local, local_end = s.astimezone(zone), e.astimezone(zone)
-        days.setdefault(f"{local:%a} {local.day} {local:%b}", []).append(
+        days.setdefault(slot_grid.day_label(local), []).append(
             {"label": f"{local:%H:%M}–{local_end:%H:%M}", "value": s.isoformat(), "id": index}
         )
-    return [{"label": label, "entries": entries} for label, entries in days.items()]
+    return slot_grid.grid(days)
 
 
 async def _page(
@@ -113,8 +107,8 @@ async def _page(
 ) -> web.Response:
     services = request.app[RUNTIME].services
     source = request.query if request.method == "GET" else await read_form(request)
-    zone = _zone(str(source.get("tz") or ""), opened.mover.timezone)
-    nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    zone = slot_grid.reader_zone(str(source.get("tz") or ""), opened.mover.timezone)
+    nonce = slot_grid.page_nonce(request)
     target = opened.booking
     response = render_page(
         request,
@@ -128,16 +122,10 @@ async def _page(
         now=both_zones(target.start, target.end, zone, ZoneInfo(opened.other.timezone)),
         days=await _days(services, opened, zone),
         zone=zone.key,
-        zones=sorted({*COMMON_ZONES, zone.key, opened.mover.timezone}),
+        zones=slot_grid.zone_choices(zone, opened.mover.timezone),
         error=error,
     )
-    response.set_cookie(
-        CSRF_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="Strict",
-        secure=services.settings.public_url.startswith("https://"),
-    )
+    slot_grid.set_csrf_cookie(response, services, nonce)
     return response
 
 
@@ -159,11 +147,8 @@ async def move(request: web.Request) -> web.Response:
         raise PageProblem(429, f"Too many attempts from your network. Try again in {wait:.0f} s.")
     form = await read_form(request)
     opened = await _open(services, request.match_info["booking_id"], str(form.get("t", "")))
-    nonce = request.cookies.get(CSRF_COOKIE, "")
-    expected = _csrf(services, nonce, opened.booking.id)
-    if not nonce or not hmac.compare_digest(str(form.get("csrf", "")), expected):
-        raise PageProblem(403, "This form has expired. Reload the page and pick a time again.")
-    start = instant(form.get("start", ""))
+    slot_grid.checked_nonce(request, form, lambda n: _csrf(services, n, opened.booking.id))
+    start = slot_grid.instant(form.get("start", ""))
     target = opened.booking
     try:
         if start is None:
@@ -182,7 +167,7 @@ async def _moved(request: web.Request, booking_id: str) -> web.Response:
     """The confirmation after a move; reloading it shows it again and moves nothing."""
     services = request.app[RUNTIME].services
     opened = await _open(services, booking_id, request.query.get("t", ""))
-    zone = _zone(request.query.get("tz"), opened.mover.timezone)
+    zone = slot_grid.reader_zone(request.query.get("tz"), opened.mover.timezone)
     target = opened.booking
     return render_page(
         request,
