@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.calendars.google import BACKOFF_BASE, BACKOFF_CAP, MAX_ATTEMPTS
+from bot.calendars.google import MAX_ATTEMPTS
 from bot.calendars.google_oauth import SCOPES
 from bot.calendars.provider import CalendarError, EventDraft
+from bot.calendars.retry import BACKOFF_BASE, BACKOFF_CAP
 from storage import SqlStore
 from tests.fake_google import rate_limited
 from tests.google_site import GoogleWorld, google_world

@@ -35,6 +35,7 @@ from bot.calendars.provider import (
     EventDraft,
     utc,
 )
+from bot.calendars.retry import backoff
 from bot.calendars.tokens import TokenError, TokenVault
 from bot.config import GoogleConfig
 from storage.records import Connection
@@ -43,8 +44,6 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 8.0
 SOCKET_TIMEOUT = 10.0
 FREEBUSY_BATCH = 50
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
@@ -310,7 +309,7 @@ class GoogleCalendar:
             except (TimeoutError, ConnectionError, OSError, httplib2.HttpLib2Error) as error:
                 problem = f"network: {error!r}"
             if attempt + 1 < MAX_ATTEMPTS:
-                delay = self._jitter() * min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+                delay = backoff(attempt, self._jitter)
                 log.info("Google call failed (%s); retry %d in %.2fs", problem, attempt + 1, delay)
                 await self._sleep(delay)
         raise CalendarError(f"Google Calendar is not answering ({problem})")

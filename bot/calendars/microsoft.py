@@ -38,6 +38,7 @@ from bot.calendars.provider import (
     EventDraft,
     utc,
 )
+from bot.calendars.retry import backoff
 from bot.calendars.tokens import TokenError, TokenVault
 from bot.config import MicrosoftConfig
 from storage.records import Connection
@@ -45,8 +46,6 @@ from storage.records import Connection
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 8.0
 MAX_RETRY_AFTER = 30.0  # a longer Retry-After is not worth holding a chat reply for
 TIMEOUT = 10.0
 SELECT_BUSY = "start,end,showAs,isCancelled,isAllDay"
@@ -332,7 +331,7 @@ class MicrosoftCalendar:
                     raise CalendarError(f"Microsoft asks us to wait {wait:.0f} s ({problem})")
             if attempt + 1 < MAX_ATTEMPTS:
                 if wait is None:
-                    wait = self._jitter() * min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+                    wait = backoff(attempt, self._jitter)
                 log.info("Graph call failed (%s); retry %d in %.2fs", problem, attempt + 1, wait)
                 await self._sleep(wait)
         raise CalendarError(f"Microsoft Graph is not answering ({problem})")
