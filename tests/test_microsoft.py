@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.calendars import microsoft_oauth
-from bot.calendars.microsoft import MicrosoftCalendar, windows_to_iana
+from bot.calendars.graph_values import windows_to_iana
+from bot.calendars.microsoft import MicrosoftCalendar
 from bot.calendars.provider import CalendarError, EventDraft
 from storage import Connection, SqlStore
 from tests.graph_site import GraphWorld, graph_world

@@ -18,8 +18,8 @@ from caldav.collection import Calendar
 from caldav.davclient import DAVClient
 
 from bot.calendars.caldav import CalDavCalendar
+from bot.calendars.graph_values import windows_to_iana
 from bot.calendars.local import LocalCalendar
-from bot.calendars.microsoft import windows_to_iana
 from bot.calendars.registry import Calendars
 from bot.core.dispatcher import Dispatcher
 from bot.scheduling import booking

@@ -18,16 +18,16 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import aiohttp
-from tzlocal.windows_tz import win_tz
 from yarl import URL
 
-from bot.calendars import choice, microsoft_teams
+from bot.calendars import choice, graph_values, microsoft_teams
 from bot.calendars import microsoft_calendars as calendars
+from bot.calendars.graph_values import windows_to_iana
 from bot.calendars.microsoft_tokens import GraphTokens, Reconnect, TokenStore
 from bot.calendars.provider import (
     BusyResult,
@@ -117,7 +117,11 @@ class MicrosoftCalendar:
         end: datetime,
     ) -> set[tuple[datetime, datetime]]:
         url: URL | None = (calendars.base(self._api, calendar_id) / "calendarView").with_query(
-            {"startDateTime": _iso(start), "endDateTime": _iso(end), "$select": SELECT_BUSY}
+            {
+                "startDateTime": graph_values.iso(start),
+                "endDateTime": graph_values.iso(end),
+                "$select": SELECT_BUSY,
+            }
         )
         busy: set[tuple[datetime, datetime]] = set()
         zone: ZoneInfo | None = None
@@ -126,7 +130,7 @@ class MicrosoftCalendar:
             for event in page.get("value", []):
                 if event.get("isCancelled") or event.get("showAs") in FREE_SHOW_AS:
                     continue
-                span = _span(event)
+                span = graph_values.span(event)
                 if event.get("isAllDay") and span[0].time() == span[0].min.time():
                     # All-day events float: midnight to midnight on the owner's own clock.
                     zone = zone or ZoneInfo(await self._zone(session, owner) or "UTC")
@@ -143,14 +147,14 @@ class MicrosoftCalendar:
         body = {
             "subject": draft.title,
             "body": {"contentType": "text", "content": draft.description},
-            "start": {"dateTime": _local(draft.start), "timeZone": "UTC"},
-            "end": {"dateTime": _local(draft.end), "timeZone": "UTC"},
+            "start": {"dateTime": graph_values.local(draft.start), "timeZone": "UTC"},
+            "end": {"dateTime": graph_values.local(draft.end), "timeZone": "UTC"},
             "attendees": [
                 {"emailAddress": {"address": email}, "type": "required"}
                 for email in draft.attendee_emails
             ],
             "showAs": "busy",
-            "transactionId": _transaction_id(draft.event_id),
+            "transactionId": graph_values.transaction_id(draft.event_id),
             "singleValueExtendedProperties": [{"id": ID_PROPERTY, "value": draft.event_id}],
             **microsoft_teams.video_fields(draft),
         }
@@ -178,8 +182,8 @@ class MicrosoftCalendar:
         body = {
             "subject": draft.title,
             "body": {"contentType": "text", "content": draft.description},
-            "start": {"dateTime": _local(draft.start), "timeZone": "UTC"},
-            "end": {"dateTime": _local(draft.end), "timeZone": "UTC"},
+            "start": {"dateTime": graph_values.local(draft.start), "timeZone": "UTC"},
+            "end": {"dateTime": graph_values.local(draft.end), "timeZone": "UTC"},
             **({"location": {"displayName": draft.join_url}} if draft.join_url else {}),
         }
         async with self._session() as session:
@@ -307,7 +311,7 @@ class MicrosoftCalendar:
             try:
                 async with session.request(method, url, json=body, headers=headers) as response:
                     status = response.status
-                    answer = await _json(response)
+                    answer = await graph_values.json_object(response)
                     retry_after = response.headers.get("Retry-After")
             except (aiohttp.ClientError, TimeoutError) as error:
                 problem = f"network: {error!r}"
@@ -326,7 +330,7 @@ class MicrosoftCalendar:
                 if status != 429 and status < 500:
                     raise CalendarError(f"Microsoft refused the request ({status} {code})")
                 problem = f"{status} {code}"
-                wait = _seconds(retry_after)
+                wait = graph_values.seconds(retry_after)
                 if wait is not None and wait > MAX_RETRY_AFTER:
                     raise CalendarError(f"Microsoft asks us to wait {wait:.0f} s ({problem})")
             if attempt + 1 < MAX_ATTEMPTS:
@@ -344,50 +348,3 @@ class _Gone(CalendarError):
 
 class _Forbidden(CalendarError):
     pass
-
-
-def windows_to_iana(name: str) -> str | None:
-    """A mailbox zone ("W. Europe Standard Time") as IANA, from CLDR's windowsZones table."""
-    if name in win_tz:
-        return str(win_tz[name])
-    try:
-        ZoneInfo(name)  # some mailboxes already hold an IANA name
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
-
-
-def _transaction_id(event_id: str) -> str:
-    return f"calbot-{event_id}"
-
-
-def _span(event: dict[str, Any]) -> tuple[datetime, datetime]:
-    return _parse(event["start"]), _parse(event["end"])
-
-
-def _parse(value: dict[str, str]) -> datetime:
-    # Prefer: outlook.timezone="UTC" makes every dateTime UTC wall time without an offset.
-    return datetime.fromisoformat(value["dateTime"][:26]).replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _local(moment: datetime) -> str:
-    return utc(moment).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _seconds(header: str | None) -> float | None:
-    try:
-        return max(float(header), 0.0) if header else None
-    except ValueError:
-        return None
-
-
-async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
-    try:
-        value = await response.json(content_type=None)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

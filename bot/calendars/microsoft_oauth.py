@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bot.calendars import graph_values
 from bot.calendars.google_oauth import challenge, new_verifier
 
 # The PKCE helpers are the RFC 7636 ones the Google flow already uses.
@@ -119,7 +120,7 @@ async def whoami(config: MicrosoftConfig, access_token: str) -> str:
                 headers={"Authorization": f"Bearer {access_token}"},
             ) as response,
         ):
-            answer = await _json(response)
+            answer = await graph_values.json_object(response)
             status = response.status
     except (aiohttp.ClientError, TimeoutError) as problem:
         raise OAuthError("I couldn't reach Microsoft. Please try again in a minute.") from problem
@@ -172,12 +173,4 @@ async def _post(
     session: aiohttp.ClientSession, uri: str, form: dict[str, str]
 ) -> tuple[int, dict[str, Any]]:
     async with session.post(uri, data=form) as response:
-        return response.status, await _json(response)
-
-
-async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
-    try:
-        value = await response.json(content_type=None)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+        return response.status, await graph_values.json_object(response)
