@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import unused_port
 
+from bot.core.runtime import RUNTIME, Runtime
+from bot.serve import build_demo_app, demo_config
 from storage import SqlStore, open_store
 from tests.chat import Chat
 from tests.fakes import FrozenClock
@@ -170,3 +174,17 @@ async def browser() -> AsyncIterator[Any]:
         launched = await driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield launched
         await launched.close()
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, Runtime]]:
+    """`calbot demo` served on a free local port: its address and its runtime."""
+    port = unused_port()
+    app = build_demo_app(demo_config("127.0.0.1", port, tmp_path / "data"))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}", app[RUNTIME]
+    finally:
+        await runner.cleanup()

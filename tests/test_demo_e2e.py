@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-from aiohttp import web
-from aiohttp.test_utils import unused_port
 from icalendar import Calendar
 
-from bot.core.runtime import RUNTIME, Runtime
-from bot.serve import build_demo_app, demo_config
-
-
-@pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, Runtime]]:
-    port = unused_port()
-    app = build_demo_app(demo_config("127.0.0.1", port, tmp_path / "data"))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}", app[RUNTIME]
-    finally:
-        await runner.cleanup()
+from bot.core.runtime import Runtime
 
 
 async def test_alice_shares_bob_books_and_both_get_the_invite(

@@ -6,34 +6,14 @@ reader, /cancel; and ?as=eve."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import pytest
-from aiohttp import web
-from aiohttp.test_utils import unused_port
-
-from bot.core.runtime import RUNTIME, Runtime
-from bot.serve import build_demo_app, demo_config
+from bot.core.runtime import Runtime
 
 PHONE = {"width": 390, "height": 844}
 WAIT = 20000  # ms; a ceiling for slow shared machines, never an assertion about speed
-
-
-@pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, Runtime]]:
-    port = unused_port()
-    app = build_demo_app(demo_config("127.0.0.1", port, tmp_path / "data"))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}", app[RUNTIME]
-    finally:
-        await runner.cleanup()
 
 
 async def in_view(page: Any, selector: str) -> bool:

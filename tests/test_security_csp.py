@@ -9,9 +9,6 @@ from typing import Any
 import aiohttp
 
 from bot.core.runtime import Runtime
-from tests.test_demo_e2e import demo
-
-__all__ = ["demo"]
 
 
 async def test_the_demo_page_sends_a_strict_policy(demo: tuple[str, Runtime]) -> None:
