@@ -142,13 +142,8 @@ class MicrosoftCalendar:
         return busy
 
     async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
-        if draft.end <= draft.start:
-            raise CalendarError("an event must end after it starts")
         body = {
-            "subject": draft.title,
-            "body": {"contentType": "text", "content": draft.description},
-            "start": {"dateTime": graph_values.local(draft.start), "timeZone": "UTC"},
-            "end": {"dateTime": graph_values.local(draft.end), "timeZone": "UTC"},
+            **_text_and_times(draft),
             "attendees": [
                 {"emailAddress": {"address": email}, "type": "required"}
                 for email in draft.attendee_emails
@@ -177,13 +172,8 @@ class MicrosoftCalendar:
     async def update_event(
         self, owner: Connection, event_id: str, draft: EventDraft
     ) -> CreatedEvent:
-        if draft.end <= draft.start:
-            raise CalendarError("an event must end after it starts")
         body = {
-            "subject": draft.title,
-            "body": {"contentType": "text", "content": draft.description},
-            "start": {"dateTime": graph_values.local(draft.start), "timeZone": "UTC"},
-            "end": {"dateTime": graph_values.local(draft.end), "timeZone": "UTC"},
+            **_text_and_times(draft),
             **({"location": {"displayName": draft.join_url}} if draft.join_url else {}),
         }
         async with self._session() as session:
@@ -339,6 +329,18 @@ class MicrosoftCalendar:
                 log.info("Graph call failed (%s); retry %d in %.2fs", problem, attempt + 1, wait)
                 await self._sleep(wait)
         raise CalendarError(f"Microsoft Graph is not answering ({problem})")
+
+
+def _text_and_times(draft: EventDraft) -> dict[str, Any]:
+    """What creating and updating an event both send (times as UTC wall time, as Graph wants)."""
+    if draft.end <= draft.start:
+        raise CalendarError("an event must end after it starts")
+    return {
+        "subject": draft.title,
+        "body": {"contentType": "text", "content": draft.description},
+        "start": {"dateTime": graph_values.local(draft.start), "timeZone": "UTC"},
+        "end": {"dateTime": graph_values.local(draft.end), "timeZone": "UTC"},
+    }
 
 
 class _Gone(CalendarError):
