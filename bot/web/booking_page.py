@@ -90,13 +90,15 @@ def throttled(request: web.Request, share_id: str) -> web.Response | None:
     )
     if wait <= 0:
         return None
-    seconds = max(1, round(wait))
-    response = render_page(
-        request,
-        "problem.html",
-        status=429,
-        message=f"This page was opened very often just now. Wait {seconds} s and reload it.",
+    return _too_often(
+        request, wait, "This page was opened very often just now. Wait {} s and reload it."
     )
+
+
+def _too_often(request: web.Request, wait: float, message: str) -> web.Response:
+    """A 429 page whose `message` has a {} for the whole seconds to wait."""
+    seconds = max(1, round(wait))
+    response = render_page(request, "problem.html", status=429, message=message.format(seconds))
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -200,15 +202,9 @@ async def book(request: web.Request) -> web.Response:
     services = request.app[RUNTIME].services
     wait = request.app[POST_LIMIT].wait_for(request.remote or "unknown")
     if wait > 0:
-        seconds = max(1, round(wait))
-        response = render_page(
-            request,
-            "problem.html",
-            status=429,
-            message=f"Too many booking attempts from your network. Try again in {seconds} s.",
+        return _too_often(
+            request, wait, "Too many booking attempts from your network. Try again in {} s."
         )
-        response.headers["Retry-After"] = str(seconds)
-        return response
     form = await read_form(request)
     opened = await _open(services, request.match_info["share_id"], str(form.get("t", "")))
     nonce = slot_grid.checked_nonce(request, form, lambda n: _csrf(services, n, opened.share.id))
