@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -152,10 +151,7 @@ class GoogleCalendar:
     async def create_event(self, owner: Connection, draft: EventDraft) -> CreatedEvent:
         body = {
             "id": draft.event_id,
-            "summary": draft.title,
-            "description": draft.description,
-            "start": {"dateTime": _rfc3339(draft.start), "timeZone": draft.timezone},
-            "end": {"dateTime": _rfc3339(draft.end), "timeZone": draft.timezone},
+            **_text_and_times(draft),
             "attendees": [{"email": email} for email in draft.attendee_emails],
             "transparency": "opaque",
             "extendedProperties": {"private": {"calbot": draft.event_id}},
@@ -187,10 +183,7 @@ class GoogleCalendar:
         self, owner: Connection, event_id: str, draft: EventDraft
     ) -> CreatedEvent:
         body = {
-            "summary": draft.title,
-            "description": draft.description,
-            "start": {"dateTime": _rfc3339(draft.start), "timeZone": draft.timezone},
-            "end": {"dateTime": _rfc3339(draft.end), "timeZone": draft.timezone},
+            **_text_and_times(draft),
             "sequence": draft.sequence,
             **({"location": draft.join_url} if draft.join_url and not draft.conference else {}),
         }
@@ -288,7 +281,7 @@ class GoogleCalendar:
                 )
                 return answer
             except HttpError as error:
-                status, reason = error.status_code, _reason(error)
+                status, reason = error.status_code, google_client.refusal_reason(error)
                 if status == 409:
                     raise _Duplicate() from None
                 if status in (404, 410):
@@ -373,20 +366,14 @@ class _Gone(Exception):
     pass
 
 
-def _reason(error: HttpError) -> str:
-    """Why Google refused, read like google-api-python-client's own retry code: errors[0].reason
-    first. HttpError.error_details prefers `details[]`, whose ErrorInfo reason for a 403 rate
-    limit is RATE_LIMIT_EXCEEDED, which would hide the retryable rateLimitExceeded."""
-    try:
-        errors = json.loads(error.content.decode("utf-8"))["error"]["errors"]
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return str(errors[0].get("reason", ""))
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
-        pass  # not Google's JSON envelope: fall back to what the client library parsed
-    details = getattr(error, "error_details", None)
-    if isinstance(details, list) and details and isinstance(details[0], dict):
-        return str(details[0].get("reason", ""))
-    return str(getattr(error, "reason", ""))
+def _text_and_times(draft: EventDraft) -> dict[str, Any]:
+    """What creating and updating an event both send."""
+    return {
+        "summary": draft.title,
+        "description": draft.description,
+        "start": {"dateTime": _rfc3339(draft.start), "timeZone": draft.timezone},
+        "end": {"dateTime": _rfc3339(draft.end), "timeZone": draft.timezone},
+    }
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ import google_auth_httplib2
 import httplib2
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
 
 # Calendar calls wait on the network, not the CPU: Python's default pool (cores + 4 threads)
 # would cap a worker at ~56 commands/s with 80 ms Google latency.
@@ -87,3 +89,19 @@ def execute(pool: HttpPool, api_endpoint: str, credentials: Credentials, make: A
     """One request built by `make(service)`, executed on a pooled authorized connection."""
     with pool.authorized(credentials) as http:
         return make(service(api_endpoint)).execute(http=http, num_retries=0)
+
+
+def refusal_reason(error: HttpError) -> str:
+    """Why Google refused, read like google-api-python-client's own retry code: errors[0].reason
+    first. HttpError.error_details prefers `details[]`, whose ErrorInfo reason for a 403 rate
+    limit is RATE_LIMIT_EXCEEDED, which would hide the retryable rateLimitExceeded."""
+    try:
+        errors = json.loads(error.content.decode("utf-8"))["error"]["errors"]
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return str(errors[0].get("reason", ""))
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        pass  # not Google's JSON envelope: fall back to what the client library parsed
+    details = getattr(error, "error_details", None)
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        return str(details[0].get("reason", ""))
+    return str(getattr(error, "reason", ""))
