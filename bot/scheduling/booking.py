@@ -211,6 +211,8 @@ async def _invitees(
     """Who the owner's calendar invites itself, so the meeting shows natively in their
     calendars: a group's connected members, or a one-to-one booker whose connected account is
     an e-mail address. Providers that cannot invite get none (the .ics and links remain)."""
+    if connection.provider not in services.calendar.names():
+        return ()  # create_event will say the provider is gone; nobody to invite meanwhile
     if not services.calendar.capabilities_of(connection.provider).invites_attendees:
         return ()
     if attendees or held.conversation_type == "group":
