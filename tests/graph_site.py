@@ -10,42 +10,13 @@ from typing import Any
 
 import icalendar
 import recurring_ical_events
-import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
 
 from bot.calendars.microsoft import MicrosoftCalendar
 from bot.calendars.tokens import TokenVault, new_key
 from bot.config import MicrosoftConfig
 from storage import Connection, SqlStore
-from storage.records import ConnectionStatus
-from storage.tables import connections
 from tests.fake_graph import Account, FakeGraph
-
-
-class SwappingStore:
-    """SqlStore plus the compare-and-swap of a connection's token that the Microsoft provider
-    needs. Stands in until storage/ grows `swap_connection_token`; it writes through the same
-    SqlStore transaction helper, so it is the SQL the real method would run."""
-
-    def __init__(self, store: SqlStore) -> None:
-        self.store = store
-        self.swaps = 0
-
-    async def get_connection(self, uid: str) -> Connection | None:
-        return await self.store.get_connection(uid)
-
-    async def set_connection_status(self, uid: str, status: ConnectionStatus) -> None:
-        await self.store.set_connection_status(uid, status)
-
-    async def swap_connection_token(self, uid: str, expected: bytes, token: bytes) -> bool:
-        async with self.store._write() as conn:
-            result = await conn.execute(
-                sa.update(connections)
-                .where(connections.c.uid == uid, connections.c.token == expected)
-                .values(token=token)
-            )
-        self.swaps += result.rowcount
-        return bool(result.rowcount == 1)
 
 
 @dataclass
@@ -54,7 +25,7 @@ class GraphWorld:
     server: TestServer
     config: MicrosoftConfig
     vault: TokenVault
-    tokens: SwappingStore
+    tokens: SqlStore  # the real store: its swap_connection_token keeps rotated tokens
     provider: MicrosoftCalendar
     sleeps: list[float] = field(default_factory=list)
     reconnects: list[str] = field(default_factory=list)
@@ -94,7 +65,7 @@ async def graph_world(store: SqlStore, **provider_options: Any) -> AsyncIterator
     await server.start_server()
     config = graph_config(str(server.make_url("")).rstrip("/"))
     vault = TokenVault([new_key()])
-    tokens = SwappingStore(store)
+    tokens = store
     sleeps: list[float] = []
     reconnects: list[str] = []
 
