@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 
 
-TransportFactory = Callable[[web.Application], Transport]
+TransportFactory = Callable[[web.Application, Store], Transport]
 
 
 def build_services(
@@ -201,7 +201,7 @@ def build_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = await _open_store_patiently(config.storage.url)
-        transport = transport_factory(app)
+        transport = transport_factory(app, store)
         services = build_services(config, store, transport, clock or SystemClock(), catalog)
         dispatcher = Dispatcher(services)
 

@@ -36,9 +36,10 @@ from bot.core.messages import IncomingMessage
 from bot.core.outbox import Transport
 from bot.core.runtime import RUNTIME
 from bot.demo import DEMO_GROUP, DEMO_USERS, seed_demo
-from bot.transports.cometchat import CometChatClient
+from bot.transports.cometchat import cometchat_transport
 from bot.transports.hub import Directory, Hub, HubTransport
 from bot.web.render import SECURITY_HEADERS
+from storage import Store
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
@@ -187,7 +188,7 @@ def build_demo_app(config: Config, caldav: DemoCalDav | None = None) -> web.Appl
     hub = Hub(directory, bot_uid, secret)
     transports: list[HubTransport] = []
 
-    def transport(app: web.Application) -> Transport:
+    def transport(app: web.Application, _store: Store) -> Transport:
         async def accept(message: IncomingMessage) -> bool:
             return await app[RUNTIME].accept(message)  # the durable inbox, as for webhooks
 
@@ -299,8 +300,8 @@ def _run(app: web.Application, sock: socket.socket) -> None:
 
 
 def run_real(config: Config) -> None:
-    def transport(_app: web.Application) -> Transport:
-        return CometChatClient(config.cometchat)
+    def transport(_app: web.Application, store: Store) -> Transport:
+        return cometchat_transport(config.cometchat, store)
 
     sock = bind(config.web.host, config.web.port)
     app = build_app(config, transport)

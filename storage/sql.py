@@ -22,6 +22,7 @@ from storage.sql_moves import MoveQueries
 from storage.sql_people import PeopleQueries
 from storage.sql_privacy import PrivacyQueries
 from storage.sql_revocations import RevocationQueries
+from storage.sql_sends import SendQueries
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # A pooled PostgreSQL connection idle longer than this is pinged before use (a restart or an idle
@@ -107,6 +108,7 @@ class SqlStore(
     InboxQueries,
     PrivacyQueries,
     RevocationQueries,
+    SendQueries,
 ):
     async def close(self) -> None:
         await self._engine.dispose()

@@ -16,6 +16,7 @@ from storage.tables import (
     oauth_states,
     outbox,
     processed_messages,
+    send_windows,
     shares,
     users,
     votes,
@@ -72,6 +73,7 @@ class PrivacyQueries(SqlBase):
             "votes": votes.delete().where(votes.c.uid == uid),
             "local_events": local_events.delete().where(local_events.c.owner_uid == uid),
             "users": users.delete().where(users.c.uid == uid),
+            "send_windows": send_windows.delete().where(send_windows.c.sender == uid),
         }
         counts: dict[str, int] = {}
         async with self._write() as conn:
@@ -88,6 +90,9 @@ class PrivacyQueries(SqlBase):
             sa.select(sa.func.count()).select_from(group_members).where(group_members.c.uid == uid),
             sa.select(sa.func.count()).select_from(votes).where(votes.c.uid == uid),
             sa.select(sa.func.count()).select_from(users).where(users.c.uid == uid),
+            sa.select(sa.func.count())
+            .select_from(send_windows)
+            .where(send_windows.c.sender == uid),
         ]
         async with self._read() as conn:
             return sum([int((await conn.execute(check)).scalar_one()) for check in checks])

@@ -235,6 +235,15 @@ class Store(Protocol):
         (reminders) count from their first attempt."""
         ...
 
+    # Sending limits counted by every worker together (the chat service's per-sender limit)
+    async def take_send_slot(
+        self, sender: str, now: datetime, limit: int, window: timedelta
+    ) -> float:
+        """Count one send by `sender` when fewer than `limit` were counted in the `window`
+        before `now` and return 0.0; otherwise count nothing and return the seconds until
+        one may go."""
+        ...
+
     # Durable inbox: inbound events are stored before we answer for them
     async def accept(
         self, key: str, payload: dict[str, Any], now: datetime, lease: timedelta

@@ -247,3 +247,12 @@ revocations = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_revocations_due", "next_attempt_at"),
 )
+
+# The chat service's per-sender send limit, counted by every worker in one place: a sender's
+# send times (epoch seconds) within the limit's window, kept in one row that a send locks.
+send_windows = sa.Table(
+    "send_windows",
+    metadata,
+    sa.Column("sender", sa.String(100), primary_key=True),
+    sa.Column("sent", sa.JSON, nullable=False),
+)

@@ -2,7 +2,10 @@
 
 Strict like the real service (../shared/reference/cometchat_clients.md): only the categories
 the REST spec's enum allows (message, custom), `data` at most 10 KB, only uids it knows (404
-ERR_UID_NOT_FOUND), and error bodies shaped like CometChat's, devMessage included. Tests that
+ERR_UID_NOT_FOUND), at most `per_minute` sends a minute per sender (429
+ERR_TOO_MANY_REQUESTS with Retry-After, as the rate-limits page describes; 30 unless a test
+models an app whose limit CometChat raised), and error bodies shaped like CometChat's,
+devMessage included. Tests that
 exercise the unverified path of sending `interactive` messages through REST opt in to it with
 `accept_categories`.
 """
@@ -11,6 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +71,9 @@ class FakeCometChat:
     latency: float = 0.0  # seconds added to every answer, like a round trip to CometChat
     listeners: list[Callable[[Received], None]] = field(default_factory=list)
     groups: dict[str, list[str]] = field(default_factory=dict)  # guid -> member uids
+    per_minute: int = 30
+    clock: Callable[[], float] = time.monotonic
+    sends: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
     def fail(
         self,
@@ -143,7 +152,8 @@ class FakeCometChat:
                 return web.json_response(answer.body, status=answer.status, headers=answer.headers)
         body = await request.json()
         received = Received(request.path, dict(request.headers), body)
-        refusal = self._refusal(request, body)
+        sender = request.headers.get("onBehalfOf") or request.match_info.get("uid", "")
+        refusal = self._refusal(request, body) or self._over_limit(sender.lower())
         if refusal is not None:
             self.refused.append(received)
             return refusal
@@ -151,8 +161,27 @@ class FakeCometChat:
         for listener in self.listeners:
             listener(received)
         self.next_id += 1
-        sender = request.headers.get("onBehalfOf") or request.match_info.get("uid", "")
         return web.json_response({"data": {**body, "id": str(self.next_id), "sender": sender}})
+
+    def _over_limit(self, sender: str) -> web.Response | None:
+        """Counts the send, or answers 429 when `sender` already sent `per_minute` in 60 s."""
+        now = self.clock()
+        sent = self.sends[sender]
+        while sent and now - sent[0] >= 60:
+            sent.popleft()
+        if len(sent) < self.per_minute:
+            sent.append(now)
+            return None
+        wait = math.ceil(60 - (now - sent[0]))
+        return web.json_response(
+            error_body(
+                "ERR_TOO_MANY_REQUESTS",
+                "Too many requests.",
+                f"{sender} sent {self.per_minute} messages in the last minute.",
+            ),
+            status=429,
+            headers={"Retry-After": str(wait), "X-Rate-Limit-Reset": str(int(time.time()) + wait)},
+        )
 
     def _refusal(self, request: web.Request, body: Any) -> web.Response | None:
         """What the real service would answer instead of sending, or None to send."""

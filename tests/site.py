@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, unused_port
 
 from bot.app import build_app
@@ -17,6 +18,7 @@ from bot.config import Config, StorageConfig, WebConfig
 from bot.core.messages import IncomingMessage
 from bot.core.outbox import Transport
 from bot.core.runtime import RUNTIME, Runtime
+from storage import Store
 from tests.chat import TEST_CONFIG, meet
 from tests.fakes import FrozenClock, RecordingTransport
 
@@ -45,7 +47,7 @@ async def running_site(
     clock: FrozenClock,
     *,
     configure: Callable[[Config], Config] | None = None,
-    transport_factory: Callable[[Config], Transport] | None = None,
+    transport_factory: Callable[[Config, Store], Transport] | None = None,
 ) -> AsyncIterator[Site]:
     port = unused_port()
     base = f"http://127.0.0.1:{port}"
@@ -57,8 +59,11 @@ async def running_site(
     if configure is not None:
         config = configure(config)
     transport = RecordingTransport()
-    chosen: Transport = transport_factory(config) if transport_factory else transport
-    app = build_app(config, lambda app: chosen, clock=clock)
+
+    def chosen(_app: web.Application, store: Store) -> Transport:
+        return transport_factory(config, store) if transport_factory else transport
+
+    app = build_app(config, chosen, clock=clock)
     server = TestServer(app, host="127.0.0.1", port=port)
     async with TestClient(server, cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
         runtime = app[RUNTIME]

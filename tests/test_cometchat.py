@@ -17,7 +17,7 @@ from bot.config import CometChatConfig, Config
 from bot.core.messages import OutgoingMessage, text_message
 from bot.core.outbox import Outbox
 from bot.core.throttle import RateLimit
-from bot.transports.cometchat import CometChatClient
+from bot.transports.cometchat import CometChatClient, cometchat_transport
 from tests.conftest import NOW
 from tests.fake_cometchat import FakeCometChat
 from tests.fakes import FrozenClock
@@ -66,7 +66,7 @@ async def world(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[World]:
         tmp_path,
         clock,
         configure=configure,
-        transport_factory=lambda config: CometChatClient(settings),
+        transport_factory=lambda config, store: cometchat_transport(settings, store),
     ) as site:
         yield World(site, fake, settings)
     await server.close()

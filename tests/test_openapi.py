@@ -47,7 +47,7 @@ def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         cometchat=CometChatConfig(webhook_username="hook-user", webhook_password="hook-pass"),
     )
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(build_app(config, lambda app: RecordingTransport()))
+    runner = web.AppRunner(build_app(config, lambda app, store: RecordingTransport()))
 
     async def start() -> None:
         await runner.setup()

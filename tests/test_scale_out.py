@@ -34,7 +34,7 @@ async def cluster(
     if postgres_database is None:
         pytest.skip("two workers need PostgreSQL: set CALBOT_TEST_POSTGRES_URL (.ci/run does)")
     store = await _fresh_store(postgres_database)  # migrated before the workers start
-    fake = FakeCometChat()
+    fake = FakeCometChat(per_minute=1000)  # as the workers' send_per_minute
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
     try:
@@ -265,7 +265,7 @@ async def test_three_workers_behind_a_round_robin_proxy_answer_like_one(
         (tmp_path / str(count)).mkdir()
         store = await _fresh_store(postgres_database)
         await seed_pairs(store)
-        fake = FakeCometChat()
+        fake = FakeCometChat(per_minute=1000)  # as the workers' send_per_minute
         fake.add_users(*(f"{role}{n}" for n in range(SCRIPT_PAIRS) for role in "ob"))
         chat_server = TestServer(fake.app(), host="127.0.0.1")
         await chat_server.start_server()

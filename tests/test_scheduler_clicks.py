@@ -22,7 +22,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.config import CometChatConfig, Config
-from bot.transports.cometchat import CometChatClient
+from bot.transports.cometchat import cometchat_transport
 from storage.records import LocalEvent
 from tests.fake_cometchat import CATEGORIES, FakeCometChat
 from tests.fakes import FrozenClock
@@ -111,7 +111,10 @@ async def world(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[World]:
         return replace(config, cometchat=settings)
 
     async with running_site(
-        tmp_path, clock, configure=configure, transport_factory=lambda c: CometChatClient(settings)
+        tmp_path,
+        clock,
+        configure=configure,
+        transport_factory=lambda c, store: cometchat_transport(settings, store),
     ) as site:
         store = site.runtime.services.store
         await store.ensure_user("carol", "Carol", "Europe/Berlin")

@@ -16,7 +16,7 @@ async def test_healthz_reports_ok(tmp_path: Path) -> None:
     config = replace(
         TEST_CONFIG, storage=StorageConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
     )
-    app = build_app(config, lambda app: RecordingTransport())
+    app = build_app(config, lambda app, store: RecordingTransport())
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/healthz")
         assert response.status == 200
@@ -31,7 +31,7 @@ async def test_metrics_count_messages_commands_and_calendar_calls(tmp_path: Path
     config = replace(
         TEST_CONFIG, storage=StorageConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
     )
-    app = build_app(config, lambda app: RecordingTransport())
+    app = build_app(config, lambda app, store: RecordingTransport())
     async with TestClient(TestServer(app)) as client:
         runtime = app[RUNTIME]
         await meet(runtime.services.store, "alice", "America/New_York")

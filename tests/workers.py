@@ -150,7 +150,9 @@ class Providers:
 
 @asynccontextmanager
 async def fake_providers() -> AsyncIterator[Providers]:
-    google, cometchat = FakeGoogle(), FakeCometChat()
+    # The workers here run with send_per_minute raised far past CometChat's default: the
+    # fake models an app whose limit CometChat raised to match.
+    google, cometchat = FakeGoogle(), FakeCometChat(per_minute=1_000_000)
     servers = [TestServer(google.app(), host="127.0.0.1"),
                TestServer(cometchat.app(), host="127.0.0.1")]  # fmt: skip
     for server in servers:

@@ -1,10 +1,55 @@
-"""A sliding-window rate limit per key: CometChat sends per sender, booking posts per address."""
+"""Sliding-window rate limits per key: CometChat sends per sender (counted in the store, by
+every worker together), booking posts per address (in memory, per worker)."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class SendLimit(Protocol):
+    async def wait_for(self, key: str) -> float:
+        """Seconds to wait before `key` may send; 0 means go (and the send is counted)."""
+        ...
+
+
+class SlotCounter(Protocol):
+    async def take_send_slot(
+        self, sender: str, now: datetime, limit: int, window: timedelta
+    ) -> float: ...
+
+
+class SharedRateLimit:
+    """The chat service limits sends per person, whichever worker sends them: the window is
+    kept in the store, so two workers do not each spend the whole budget."""
+
+    def __init__(
+        self,
+        store: SlotCounter,
+        limit: int,
+        window: float = 60.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._limit = limit
+        self._window = timedelta(seconds=window)
+        self._clock = clock
+
+    async def wait_for(self, key: str) -> float:
+        return await self._store.take_send_slot(key, self._clock(), self._limit, self._window)
+
+
+class LocalSendLimit:
+    """The same limit counted in this process alone (a client used without a store)."""
+
+    def __init__(self, limit: int) -> None:
+        self._rate = RateLimit(limit)
+
+    async def wait_for(self, key: str) -> float:
+        return self._rate.wait_for(key)
 
 
 class RateLimit:

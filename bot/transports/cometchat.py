@@ -25,7 +25,8 @@ from bot.core.messages import (
 )
 from bot.core.outbox import DeliveryError
 from bot.core.text import clean_name
-from bot.core.throttle import RateLimit
+from bot.core.throttle import LocalSendLimit, SendLimit, SharedRateLimit
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -168,20 +169,25 @@ class CometChatError(DeliveryError):
         self.code = code
 
 
+def cometchat_transport(config: CometChatConfig, store: Store) -> CometChatClient:
+    """The client as a worker runs it: each sender's limit counted with every other worker's."""
+    return CometChatClient(config)
+
+
 class CometChatClient:
     """REST v3 sender: POST /messages on a user's behalf, POST /bots/{uid}/messages as the bot."""
 
     def __init__(
         self,
         config: CometChatConfig,
-        rate: RateLimit | None = None,
+        rate: SendLimit | None = None,
         timeout: aiohttp.ClientTimeout = REQUEST_TIMEOUT,
     ) -> None:
         self._config = config
         self._timeout = timeout
         self._session = aiohttp.ClientSession()  # built inside the running loop (app start-up)
         self._base = config.base_url()
-        self._rate = rate or RateLimit(config.send_per_minute)
+        self._rate = rate or LocalSendLimit(config.send_per_minute)
         # Live cards by name ("poll:<id>") -> CometChat message id, for edits. In memory: after
         # a restart an edit is posted as a fresh card instead.
         self._sent_ids: dict[str, str] = {}
@@ -191,10 +197,13 @@ class CometChatClient:
 
     async def send(self, message: OutgoingMessage) -> None:
         sender = message.on_behalf_of or self._config.bot_uid
-        wait = self._rate.wait_for(sender)
+        wait = await self._rate.wait_for(sender)
         if wait > 0:
             raise CometChatError(
-                429, "LOCAL_RATE_LIMIT", f"{sender} is at 30 messages a minute", retry_after=wait
+                429,
+                "LOCAL_RATE_LIMIT",
+                f"{sender} is at {self._config.send_per_minute} messages a minute",
+                retry_after=wait,
             )
         headers = {"apikey": self._config.api_key, "Accept": "application/json"}
         sent_id = self._sent_ids.get(message.edit_of) if message.edit_of else None
