@@ -171,7 +171,7 @@ class CometChatError(DeliveryError):
 
 def cometchat_transport(config: CometChatConfig, store: Store) -> CometChatClient:
     """The client as a worker runs it: each sender's limit counted with every other worker's."""
-    return CometChatClient(config)
+    return CometChatClient(config, SharedRateLimit(store, config.send_per_minute))
 
 
 class CometChatClient:
