@@ -1,4 +1,5 @@
-"""The Store on SQLAlchemy 2 async: SQLite (aiosqlite, WAL) by default, PostgreSQL (asyncpg).
+"""The Store on SQLAlchemy 2: SQLite (WAL, the sqlite3 driver in the loop's thread) by default,
+PostgreSQL (asyncpg).
 
 One class assembled from focused query mixins; each mixin owns a few tables.
 """
@@ -6,14 +7,14 @@ One class assembled from focused query mixins; each mixin owns a few tables.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
-import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage import migrate
+from storage.loop_engine import DRIVER_WAIT_SECONDS, loop_engine
 from storage.sql_bookings import BookingQueries
 from storage.sql_groups import GroupQueries
 from storage.sql_inbox import InboxQueries
@@ -24,7 +25,6 @@ from storage.sql_privacy import PrivacyQueries
 from storage.sql_revocations import RevocationQueries
 from storage.sql_sends import SendQueries
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
 # A pooled PostgreSQL connection idle longer than this is pinged before use (a restart or an idle
 # timeout may have closed it); busy connections skip the round trip pool_pre_ping would add to
 # every transaction. One that dies unseen fails its statement, which the inbox runs again.
@@ -40,15 +40,19 @@ async def open_store(url: str) -> SqlStore:
 
 def _create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(
-            url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            # Bound values (OAuth states, verifiers, sealed tokens) stay out of SQLAlchemy's
-            # logs and out of the text of its exceptions, which reach our tracebacks.
-            hide_parameters=True,
-            # Every transaction is opened and ended by storage.sql_base, so the pool's
-            # rollback-on-return would be one more wasted trip to the driver thread.
-            pool_reset_on_return=None,
+        # The store's query code is written against AsyncEngine; LoopEngine is the part of it
+        # the store uses (storage.loop_engine), so it stands in under that type.
+        engine = cast(
+            AsyncEngine,
+            loop_engine(
+                url,
+                # Bound values (OAuth states, verifiers, sealed tokens) stay out of
+                # SQLAlchemy's logs and out of its exceptions' text, which reach our tracebacks.
+                hide_parameters=True,
+                # Every transaction is opened and ended by storage.sql_base, so the pool's
+                # rollback-on-return would be a wasted statement.
+                pool_reset_on_return=None,
+            ),
         )
         _configure_sqlite(engine)
         return engine
@@ -82,21 +86,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The driver's implicit deferred BEGIN can fail with SQLITE_BUSY when a read upgrades to
-        # a write; we emit BEGIN ourselves so writers can ask for IMMEDIATE up front.
+        # a write; storage.loop_engine emits BEGIN itself, IMMEDIATE for writers.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         # In WAL mode NORMAL stays consistent after a crash; only a power cut can take the
         # last commits back, and it saves an fsync per transaction.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(DRIVER_WAIT_SECONDS * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def on_begin(conn: sa.Connection) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 class SqlStore(

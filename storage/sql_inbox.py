@@ -9,7 +9,41 @@ import sqlalchemy as sa
 
 from storage.records import InboxItem
 from storage.sql_base import SqlBase
-from storage.tables import heartbeat, inbox
+from storage.tables import UTCDateTime, heartbeat, inbox
+
+# Built once, like the outbox's (storage.sql_messages): cheaper than building per call.
+_ACCEPT = inbox.insert()
+_DONE = (
+    inbox.update()
+    .where(inbox.c.id == sa.bindparam("item_id"))
+    .values(status="done", done_at=sa.bindparam("at", type_=UTCDateTime))
+)
+_DUE_IDS = (
+    sa.select(inbox.c.id)
+    .where(
+        inbox.c.status.in_(("pending", "working")),
+        inbox.c.next_attempt_at <= sa.bindparam("now", type_=UTCDateTime),
+    )
+    .order_by(inbox.c.id)
+    .limit(sa.bindparam("limit"))
+)
+
+
+def _claim(ids: sa.Select[tuple[int]]) -> sa.UpdateBase:
+    return (
+        inbox.update()
+        .where(inbox.c.id.in_(ids.scalar_subquery()))
+        .values(
+            status="working",
+            next_attempt_at=sa.bindparam("lease_end", type_=UTCDateTime),
+            attempts=inbox.c.attempts + 1,
+        )
+        .returning(inbox.c.id, inbox.c.key, inbox.c.payload, inbox.c.attempts)
+    )
+
+
+_CLAIM_SQLITE = _claim(_DUE_IDS)
+_CLAIM_LOCKING = _claim(_DUE_IDS.with_for_update(skip_locked=True))  # others skip, not wait
 
 
 class InboxQueries(SqlBase):
@@ -19,16 +53,17 @@ class InboxQueries(SqlBase):
         """Store an inbound event once per key, already leased to the caller (who works on it
         right away); its id, or None for a redelivery of a stored one."""
         try:
-            async with self._write() as conn:
+            async with self._statement() as conn:
                 result = await conn.execute(
-                    inbox.insert().values(
-                        key=key,
-                        payload=payload,
-                        status="working",
-                        attempts=1,
-                        next_attempt_at=now + lease,
-                        created_at=now,
-                    )
+                    _ACCEPT,
+                    {
+                        "key": key,
+                        "payload": payload,
+                        "status": "working",
+                        "attempts": 1,
+                        "next_attempt_at": now + lease,
+                        "created_at": now,
+                    },
                 )
         except sa.exc.IntegrityError:
             return None
@@ -37,33 +72,16 @@ class InboxQueries(SqlBase):
 
     async def claim_inbound(self, now: datetime, limit: int, lease: timedelta) -> list[InboxItem]:
         """Due events (and events whose worker died or hung past its lease), leased to us."""
-        query = (
-            sa.select(inbox.c.id, inbox.c.key, inbox.c.payload, inbox.c.attempts)
-            .where(inbox.c.status.in_(("pending", "working")), inbox.c.next_attempt_at <= now)
-            .order_by(inbox.c.id)
-            .limit(limit)
-        )
-        if not self._sqlite:
-            query = query.with_for_update(skip_locked=True)  # other workers skip, not wait
-        async with self._write() as conn:
-            rows = list(await conn.execute(query))
-            if rows:
-                await conn.execute(
-                    inbox.update()
-                    .where(inbox.c.id.in_([row.id for row in rows]))
-                    .values(
-                        status="working",
-                        next_attempt_at=now + lease,
-                        attempts=inbox.c.attempts + 1,
-                    )
-                )
-        return [InboxItem(row.id, row.key, row.payload, row.attempts + 1) for row in rows]
+        claim = _CLAIM_SQLITE if self._sqlite else _CLAIM_LOCKING
+        params = {"now": now, "limit": limit, "lease_end": now + lease}
+        async with self._statement() as conn:
+            rows = sorted(await conn.execute(claim, params), key=lambda row: row.id)
+        # RETURNING gives the updated row: attempts already counts this claim.
+        return [InboxItem(row.id, row.key, row.payload, row.attempts) for row in rows]
 
     async def finish_inbound(self, item_id: int, now: datetime) -> None:
-        async with self._write() as conn:
-            await conn.execute(
-                inbox.update().where(inbox.c.id == item_id).values(status="done", done_at=now)
-            )
+        async with self._statement() as conn:
+            await conn.execute(_DONE, {"item_id": item_id, "at": now})
 
     async def release_inbound(
         self, item_id: int, next_attempt_at: datetime, error: str | None = None
@@ -72,7 +90,7 @@ class InboxQueries(SqlBase):
         values: dict[str, Any] = {"status": "pending", "next_attempt_at": next_attempt_at}
         if error is not None:
             values["last_error"] = error[:2000]
-        async with self._write() as conn:
+        async with self._statement() as conn:
             await conn.execute(
                 inbox.update()
                 .where(inbox.c.id == item_id, inbox.c.status == "working")

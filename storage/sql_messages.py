@@ -10,8 +10,46 @@ import sqlalchemy as sa
 from storage.records import OutboxItem, ParkedMessage
 from storage.sql_base import SqlBase
 from storage.tables import (
+    UTCDateTime,
     outbox,
     processed_messages,
+)
+
+# The hot statements are built once: on SQLite, building a statement and its cache key cost
+# more CPU than running it. Values travel as bound parameters.
+_NOW = sa.bindparam("now", type_=UTCDateTime)
+_DUE = sa.and_(
+    # Pending rows that are due, and rows whose sender died mid-send (their lease ran out).
+    outbox.c.status.in_(("pending", "sending")),
+    outbox.c.next_attempt_at <= _NOW,
+    # An expired row (a reminder once the meeting began) waits for skip_expired.
+    sa.or_(outbox.c.expires_at.is_(None), outbox.c.expires_at > _NOW),
+)
+_DUE_IDS = sa.select(outbox.c.id).where(_DUE).order_by(outbox.c.id).limit(sa.bindparam("limit"))
+
+
+def _claim(ids: sa.Select[tuple[int]]) -> sa.UpdateBase:
+    """Lease due rows in one statement: the update returns what it leased."""
+    return (
+        outbox.update()
+        .where(outbox.c.id.in_(ids.scalar_subquery()))
+        .values(status="sending", next_attempt_at=sa.bindparam("lease_end", type_=UTCDateTime))
+        .returning(outbox.c.id, outbox.c.dedup_key, outbox.c.payload, outbox.c.attempts)
+    )
+
+
+_CLAIM_SQLITE = _claim(_DUE_IDS)
+# Other workers skip the rows one is leasing instead of waiting for them.
+_CLAIM_LOCKING = _claim(_DUE_IDS.with_for_update(skip_locked=True))
+_ENQUEUE = outbox.insert()
+_DELIVERED = (
+    outbox.update()
+    .where(outbox.c.id == sa.bindparam("item_id"))
+    .values(
+        status="delivered",
+        delivered_at=sa.bindparam("at", type_=UTCDateTime),
+        attempts=outbox.c.attempts + 1,
+    )
 )
 
 
@@ -19,7 +57,7 @@ class MessageQueries(SqlBase):
     # Inbound deduplication ---------------------------------------------------------------------
     async def claim_message(self, message_id: str, now: datetime) -> bool:
         try:
-            async with self._write() as conn:
+            async with self._statement() as conn:
                 await conn.execute(
                     processed_messages.insert().values(message_id=message_id, processed_at=now)
                 )
@@ -30,42 +68,50 @@ class MessageQueries(SqlBase):
     # Outbox ------------------------------------------------------------------------------------
     async def enqueue(self, dedup_key: str, payload: dict[str, Any], now: datetime) -> bool:
         try:
-            async with self._write() as conn:
+            async with self._statement() as conn:
                 await conn.execute(
-                    outbox.insert().values(
-                        dedup_key=dedup_key,
-                        payload=payload,
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
+                    _ENQUEUE,
+                    {
+                        "dedup_key": dedup_key,
+                        "payload": payload,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    },
                 )
         except sa.exc.IntegrityError:
             return False
         return True
 
+    async def enqueue_leased(
+        self, dedup_key: str, payload: dict[str, Any], now: datetime, lease: timedelta
+    ) -> OutboxItem | None:
+        try:
+            async with self._statement() as conn:
+                result = await conn.execute(
+                    _ENQUEUE,
+                    {
+                        "dedup_key": dedup_key,
+                        "payload": payload,
+                        "status": "sending",
+                        "attempts": 0,
+                        "next_attempt_at": now + lease,
+                        "created_at": now,
+                    },
+                )
+        except sa.exc.IntegrityError:
+            return None
+        assert result.inserted_primary_key is not None
+        item_id = int(result.inserted_primary_key[0])
+        return OutboxItem(item_id, dedup_key, payload, 0, now + lease, "sending")
+
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Due rows (and rows whose sender died mid-send) leased to this caller alone."""
-        due = sa.and_(
-            sa.or_(
-                sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
-                sa.and_(outbox.c.status == "sending", outbox.c.next_attempt_at <= now),
-            ),
-            # An expired row (a reminder once the meeting began) waits for skip_expired.
-            sa.or_(outbox.c.expires_at.is_(None), outbox.c.expires_at > now),
-        )
-        query = sa.select(outbox).where(due).order_by(outbox.c.id).limit(limit)
-        if not self._sqlite:
-            query = query.with_for_update(skip_locked=True)  # other workers skip, not wait
-        async with self._write() as conn:
-            rows = list(await conn.execute(query))
-            if rows:
-                await conn.execute(
-                    outbox.update()
-                    .where(outbox.c.id.in_([row.id for row in rows]))
-                    .values(status="sending", next_attempt_at=now + lease)
-                )
+        claim = _CLAIM_SQLITE if self._sqlite else _CLAIM_LOCKING
+        params = {"now": now, "limit": limit, "lease_end": now + lease}
+        async with self._statement() as conn:
+            rows = sorted(await conn.execute(claim, params), key=lambda row: row.id)
         return [
             OutboxItem(
                 id=row.id,
@@ -79,12 +125,8 @@ class MessageQueries(SqlBase):
         ]
 
     async def mark_delivered(self, item_id: int, now: datetime) -> None:
-        async with self._write() as conn:
-            await conn.execute(
-                outbox.update()
-                .where(outbox.c.id == item_id)
-                .values(status="delivered", delivered_at=now, attempts=outbox.c.attempts + 1)
-            )
+        async with self._statement() as conn:
+            await conn.execute(_DELIVERED, {"item_id": item_id, "at": now})
 
     async def mark_failed(
         self,
@@ -139,7 +181,7 @@ class MessageQueries(SqlBase):
         return int(result.rowcount or 0)
 
     async def release(self, item_id: int, next_attempt_at: datetime) -> None:
-        async with self._write() as conn:
+        async with self._statement() as conn:
             await conn.execute(
                 outbox.update()
                 .where(outbox.c.id == item_id, outbox.c.status == "sending")

@@ -204,6 +204,13 @@ class Store(Protocol):
 
     # Outbox
     async def enqueue(self, dedup_key: str, payload: dict[str, Any], now: datetime) -> bool: ...
+    async def enqueue_leased(
+        self, dedup_key: str, payload: dict[str, Any], now: datetime, lease: timedelta
+    ) -> OutboxItem | None:
+        """`enqueue`, with the new row already leased to the caller (who sends it at once, no
+        claim needed); None when the key was queued before."""
+        ...
+
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Lease due messages to one sender; another worker cannot claim them meanwhile."""
         ...

@@ -84,7 +84,10 @@ class Worker:
         item = await self.inbox.accept(message)
         assert item is not None
         await self.inbox.process(item)
-        await self.chat.services.outbox.flush()
+        # A pass of the relay loop: a reply this process queued is sent from memory, and the
+        # table is read after a wake() (rows a booking queued); its read once a second for
+        # retries is no command's (the infinite period leaves it out).
+        await self.chat.services.outbox.relay_pass(poll_seconds=float("inf"))
         return [m.text for m in self.chat.sent[before:]]
 
 
@@ -98,9 +101,9 @@ async def worker(store: SqlStore) -> Worker:
 # (statements, transactions) per command, inbox and outbox included. Lower them when you cut
 # work; raise them only for work the command must now do (and say why in the commit).
 EXPECTED = {
-    "/help": (7, 6),
-    "/share @bob": (14, 13),
-    "/book @alice tomorrow 4pm for 30 min": (24, 17),
+    "/help": (5, 5),
+    "/share @bob": (12, 12),
+    "/book @alice tomorrow 4pm for 30 min": (23, 17),
 }
 
 
@@ -121,6 +124,7 @@ async def test_statements_per_command_stay_where_they_are(worker: Worker, store:
 
 
 async def test_a_repeated_command_costs_the_same(worker: Worker, store: SqlStore) -> None:
+    await worker.say("/help", "bob")  # the relay's first pass also reads what a past run left
     counts = []
     for _ in range(3):
         with counting(store) as counter:

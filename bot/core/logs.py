@@ -43,11 +43,18 @@ _SQL_TEXT = re.compile(
     r"\b[^']*)'",
     re.IGNORECASE,
 )
+_SQL_STATEMENT = re.compile(
+    r"(?:SELECT|INSERT|UPDATE|DELETE|PRAGMA|CREATE|ALTER|DROP|WITH)\s", re.IGNORECASE
+)
 _installed = False
 
 
 def without_parameters(message: str) -> str:
     """A driver log line reduced to its SQL text (or its verb): never the bound values."""
+    if _SQL_STATEMENT.match(message) and "'" not in message:
+        # SQLAlchemy logs each statement on a line of its own, as compiled: placeholders,
+        # no values (those come on the next line, which is reduced to its verb).
+        return redact(message)
     verb = message.split(" ", 1)[0]
     found = _SQL_TEXT.search(message)
     statement = f" {found.group(1)}" if found else ""

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -80,12 +81,20 @@ class Outbox:
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
         self._stopping = False
+        # Rows this process queued, leased to it as they were written: the relay sends them
+        # without a claim. Rows queued elsewhere and retries come from the table.
+        self._ready: list[tuple[OutboxItem, OutgoingMessage]] = []
+        self._look = True
+        self._looked_at = 0.0
 
     async def post(self, key: str, message: OutgoingMessage) -> bool:
         """Queue `message` once per `key`; False when that key was already queued."""
-        queued = await self._store.enqueue(key, message.to_json(), self._clock.now())
+        item = await self._store.enqueue_leased(key, message.to_json(), self._clock.now(), LEASE)
+        if item is None:
+            return False
+        self._ready.append((item, message))
         self._wake.set()
-        return queued
+        return True
 
     def stop(self) -> None:
         """Ask the relay loop to end after the pass it is in (shutdown)."""
@@ -94,18 +103,30 @@ class Outbox:
 
     def wake(self) -> None:
         """Rows were queued behind the outbox's back (in a booking transaction): look now."""
+        self._look = True
         self._wake.set()
 
-    async def flush(self, limit: int = 100) -> int:
-        """Try every message that is due now; returns how many were delivered."""
+    async def flush(self, limit: int = 100, *, look: bool = True) -> int:
+        """Send what this process queued and, when `look`, every other message that is due
+        now; returns how many were delivered."""
         async with self._flushing:
+            now = self._clock.now()
+            ready, self._ready = self._ready, []
             if self.paused is not None:
-                if self._clock.now() < self.paused.probe_at:
+                for item, _ in ready:  # the probe below decides when anything goes again
+                    await self._store.release(item.id, now)
+                ready, look = [], True
+                if now < self.paused.probe_at:
                     return 0
                 limit = 1  # one row probes whether the credentials work again
+            # A row that waited here for most of its lease (a long outage's backlog) is left
+            # to the lease: sending it now could race another worker's claim of it.
+            pending = [(i, m) for i, m in ready if i.next_attempt_at - now > LEASE / 2]
+            if look:
+                for item in await self._store.claim_due(now, limit, LEASE):
+                    pending.append((item, OutgoingMessage.from_json(item.payload)))
             conversations: dict[tuple[str, str], list[tuple[OutboxItem, OutgoingMessage]]] = {}
-            for item in await self._store.claim_due(self._clock.now(), limit, LEASE):
-                message = OutgoingMessage.from_json(item.payload)
+            for item, message in sorted(pending, key=lambda pair: pair[0].id):
                 key = (message.receiver_type, message.receiver)
                 conversations.setdefault(key, []).append((item, message))
             gate = asyncio.Semaphore(PARALLEL_CONVERSATIONS)
@@ -190,6 +211,15 @@ class Outbox:
             self.paused = None
             self._wake.set()
 
+    async def relay_pass(self, poll_seconds: float = 1.0) -> int:
+        """One pass of the relay loop. Our own replies need no read of the table; retries and
+        rows queued elsewhere are looked for every `poll_seconds` however busy the relay is,
+        and at once after `wake()`."""
+        look = self._look or time.monotonic() - self._looked_at >= poll_seconds
+        if look:
+            self._look, self._looked_at = False, time.monotonic()
+        return await self.flush(look=look)
+
     async def run(self, poll_seconds: float = 1.0) -> None:
         """The relay loop; runs until stopped or cancelled."""
         while not self._stopping:
@@ -197,7 +227,7 @@ class Outbox:
             # again, so the next pass starts at once instead of after `poll_seconds`.
             self._wake.clear()
             try:
-                await self.flush()
+                await self.relay_pass(poll_seconds)
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
             if self._stopping:
