@@ -18,6 +18,7 @@ from bot.scheduling import polls as groups
 from bot.scheduling.group_slots import Member, candidates, shortlist
 from bot.scheduling.poll_card import local_times, poll_card
 from bot.timeparse import TimeParseError
+from storage.records import Poll
 
 log = logging.getLogger(__name__)
 router = Router("find")
@@ -103,9 +104,10 @@ async def find(ctx: Context, request: FindRequest) -> None:
     if ctx.user.uid not in connections:
         raise NotConnected()  # the meeting goes into the organizer's calendar
     busy = await groups.busy_of(ctx.services, connections, start, end)
+    users = await ctx.store.get_users(everyone)
     members = []
     for uid in everyone:
-        user = await ctx.store.get_user(uid)
+        user = users.get(uid)
         if user is None:
             raise UserError(f"I don't know @{uid} yet; they need to say something in the chat.")
         members.append(
@@ -141,7 +143,7 @@ async def find(ctx: Context, request: FindRequest) -> None:
     found_states = groups.states(poll, busy, who)
     await ctx.store.set_poll_outcome(poll.id, groups.outcome(poll, found_states)[0])
     await ctx.send(poll_card(poll, found_states, who))
-    for message in await progress(ctx.services, poll.id, busy, who, card_is_current=True):
+    for message in await progress(ctx.services, poll.id, busy, who, opened=(poll, found_states)):
         await ctx.send(message)
 
 
@@ -168,20 +170,25 @@ async def progress(
     busy: groups.Busy,
     who: dict[str, groups.Person] | None = None,
     *,
-    card_is_current: bool = False,
+    opened: tuple[Poll, list[groups.SlotState]] | None = None,
 ) -> list[OutgoingMessage]:
     """After the poll changed: book if consent is complete, update the card in place, and at
-    most one short message when the outcome changed (booked, a new leading option, blocked)."""
-    poll = await services.store.get_poll(poll_id)
+    most one short message when the outcome changed (booked, a new leading option, blocked).
+    `opened`: the poll /find just created and the states its new card shows (their outcome
+    recorded), so nothing is read again and nothing said unless an option books at once."""
+    poll = opened[0] if opened else await services.store.get_poll(poll_id)
     if poll is None:
         return []
     if who is None:
         who = await groups.people(services, list(poll.members))
-    settled = await groups.settle(services, poll, busy, who)
+    found = opened[1] if opened else groups.states(poll, busy, who)
+    settled = await groups.settle(services, poll, found)
+    if settled is None and opened is not None:
+        return []
     refreshed = poll
     if settled is not None:  # booking moved the poll on: show its new status
         refreshed = await services.store.get_poll(poll_id) or poll
-    found = groups.states(refreshed, busy, who)
+        found = groups.states(refreshed, busy, who)
     if isinstance(settled, groups.Settled):
         n = settled.state.index + 1
         when = local_times(settled.booking.start, list(who.values()))
@@ -192,7 +199,7 @@ async def progress(
         )
         await services.store.set_poll_outcome(poll.id, "booked")
         return [card, text_message(poll.guid, "group", note)]
-    messages = [] if card_is_current else [poll_card(refreshed, found, who, edit=True)]
+    messages = [] if opened is not None else [poll_card(refreshed, found, who, edit=True)]
     if isinstance(settled, str):
         key, note = f"failed:{settled}", settled
     else:

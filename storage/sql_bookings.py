@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -323,11 +323,13 @@ class BookingQueries(SqlBase):
         busy: dict[str, list[tuple[datetime, datetime]]] = {uid: [] for uid in owner_uids}
         if not owner_uids:
             return busy
+        # Read as plain DateTime and made aware here: a 50-person /find reads a thousand events,
+        # and UTCDateTime's wrapper with its datetime.replace (2 µs a value) was most of that.
+        begins = sa.type_coerce(local_events.c.start_utc, sa.DateTime())
+        ends = sa.type_coerce(local_events.c.end_utc, sa.DateTime())
         async with self._read() as conn:
             rows = await conn.execute(
-                sa.select(
-                    local_events.c.owner_uid, local_events.c.start_utc, local_events.c.end_utc
-                )
+                sa.select(local_events.c.owner_uid, begins, ends)
                 .where(
                     local_events.c.owner_uid.in_(list(owner_uids)),
                     local_events.c.start_utc < end,
@@ -335,9 +337,14 @@ class BookingQueries(SqlBase):
                 )
                 .order_by(local_events.c.start_utc)
             )
-            for row in rows:
-                busy[row.owner_uid].append((row.start_utc, row.end_utc))
+            for owner, begin, finish in rows:
+                busy[owner].append((_utc(begin), _utc(finish)))
         return busy
+
+
+def _utc(naive: datetime) -> datetime:
+    # The same as naive.replace(tzinfo=UTC), in a sixth of the time.
+    return datetime.combine(naive, naive.time(), UTC)
 
 
 def _booking(row: Any) -> Booking:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Poll, PollStatus
 from storage.sql_base import SqlBase
@@ -55,10 +56,11 @@ class GroupQueries(SqlBase):
         poll_id: str | None = None,
     ) -> Poll:
         poll_id = poll_id or str(uuid.uuid4())
-        existing = await self.get_poll(poll_id)
-        if existing is not None:
-            return existing  # the same /find re-run after a crash: one poll, not two
+        # One transaction for the check, the insert and the read back (a /find was three).
         async with self._write() as conn:
+            existing = await _read_poll(conn, poll_id)
+            if existing is not None:
+                return existing  # the same /find re-run after a crash: one poll, not two
             await conn.execute(
                 polls.insert().values(
                     id=poll_id,
@@ -74,18 +76,12 @@ class GroupQueries(SqlBase):
                     outcome="",
                 )
             )
-        poll = await self.get_poll(poll_id)
-        if poll is None:
-            raise RuntimeError(f"poll {poll_id} vanished right after it was written")
-        return poll
+            row = (await conn.execute(sa.select(polls).where(polls.c.id == poll_id))).one()
+        return _poll(row, {})  # inserted by this very transaction: no vote can exist yet
 
     async def get_poll(self, poll_id: str) -> Poll | None:
         async with self._read() as conn:
-            row = (await conn.execute(sa.select(polls).where(polls.c.id == poll_id))).first()
-            if row is None:
-                return None
-            cast = await conn.execute(sa.select(votes).where(votes.c.poll_id == poll_id))
-            return _poll(row, {(v.slot, v.uid): v.answer for v in cast})
+            return await _read_poll(conn, poll_id)
 
     async def open_polls(self, guid: str) -> list[Poll]:
         async with self._read() as conn:
@@ -169,6 +165,14 @@ class GroupQueries(SqlBase):
                 .values(status=to_status, booking_id=booking_id)
             )
         return result.rowcount == 1
+
+
+async def _read_poll(conn: AsyncConnection, poll_id: str) -> Poll | None:
+    row = (await conn.execute(sa.select(polls).where(polls.c.id == poll_id))).first()
+    if row is None:
+        return None
+    cast = await conn.execute(sa.select(votes).where(votes.c.poll_id == poll_id))
+    return _poll(row, {(v.slot, v.uid): v.answer for v in cast})
 
 
 def _poll(row: Any, cast: dict[tuple[int, str], str]) -> Poll:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -26,19 +26,16 @@ from storage.tables import (
     users,
 )
 
+Row = TypeVar("Row")
+
 
 class PeopleQueries(SqlBase):
     # Users -------------------------------------------------------------------------------------
     async def get_user(self, uid: str) -> User | None:
-        cached = row_cache.get("users", uid)
-        if not row_cache.missing(cached):
-            return cast(User | None, cached)
-        read_at = row_cache.generation()
-        async with self._read() as conn:
-            row = (await conn.execute(sa.select(users).where(users.c.uid == uid))).first()
-        user = _user(row) if row else None
-        row_cache.put("users", uid, user, read_at)
-        return user
+        return (await self._rows(users, [uid], _user)).get(uid)
+
+    async def get_users(self, uids: Sequence[str]) -> dict[str, User]:
+        return await self._rows(users, uids, _user)
 
     async def ensure_user(self, uid: str, name: str, default_timezone: str) -> User:
         # Every message calls this; the common case (known user, same name) needs no write.
@@ -147,17 +144,10 @@ class PeopleQueries(SqlBase):
         return _connection(row)
 
     async def get_connection(self, uid: str) -> Connection | None:
-        cached = row_cache.get("calendar_connections", uid)
-        if not row_cache.missing(cached):
-            return cast(Connection | None, cached)
-        read_at = row_cache.generation()
-        async with self._read() as conn:
-            row = (
-                await conn.execute(sa.select(connections).where(connections.c.uid == uid))
-            ).first()
-        found = _connection(row) if row else None
-        row_cache.put("calendar_connections", uid, found, read_at)
-        return found
+        return (await self._rows(connections, [uid], _connection)).get(uid)
+
+    async def get_connections(self, uids: Sequence[str]) -> dict[str, Connection]:
+        return await self._rows(connections, uids, _connection)
 
     async def swap_connection_token(self, uid: str, expected: bytes, token: bytes) -> bool:
         async with self._write() as conn:
@@ -259,6 +249,33 @@ class PeopleQueries(SqlBase):
                 .values(**values)
             )
         return result.rowcount == 1
+
+    # Rows by uid, shared inside one command ----------------------------------------------------
+    async def _rows(
+        self, table: sa.Table, uids: Sequence[str], record: Callable[[Any], Row]
+    ) -> dict[str, Row]:
+        """Records by uid, in the order asked, those missing left out: rows this command
+        already read are shared (absences too), the rest come in one query."""
+        found: dict[str, Row] = {}
+        wanted = []
+        for uid in dict.fromkeys(uids):
+            cached = row_cache.get(table.name, uid)
+            if row_cache.missing(cached):
+                wanted.append(uid)
+            elif cached is not None:
+                found[uid] = cached
+        if wanted:
+            read_at = row_cache.generation()
+            # One person (every command's sender) keeps the plain equality: no IN list to expand.
+            where = table.c.uid == wanted[0] if len(wanted) == 1 else table.c.uid.in_(wanted)
+            async with self._read() as conn:
+                read = {
+                    row.uid: record(row) for row in await conn.execute(table.select().where(where))
+                }
+            for uid in wanted:
+                row_cache.put(table.name, uid, read.get(uid), read_at)
+            found.update(read)
+        return {uid: found[uid] for uid in uids if uid in found}
 
 
 def _user(row: Any) -> User:

@@ -71,6 +71,15 @@ class Store(Protocol):
         limits: Limits | None = None,
         language: str | None = None,
     ) -> User: ...
+    async def get_users(self, uids: Sequence[str]) -> dict[str, User]:
+        """The known users among `uids` in one read, keyed by uid in the order asked; the
+        unknown ones are left out (a /find for 50 people is one query, not 50)."""
+        ...
+
+    async def get_connections(self, uids: Sequence[str]) -> dict[str, Connection]:
+        """The calendar connections of `uids` (any status) in one read, keyed by uid in the
+        order asked; people without one are left out."""
+        ...
 
     # Calendar connections
     async def save_connection(

@@ -11,12 +11,14 @@ import pytest
 
 from storage import (
     BookerQuota,
+    LocalEvent,
     NewBooking,
     NewShare,
     QuotaReached,
     SlotTaken,
     SqlStore,
     WorkingHours,
+    row_cache,
 )
 
 LEASE = timedelta(seconds=60)
@@ -271,3 +273,96 @@ async def test_revocations_wait_their_turn_and_go_when_confirmed(any_store: SqlS
     assert attempts == 1
     await any_store.finish_revocation(row_id)
     assert await any_store.due_revocations(now + timedelta(days=1)) == []
+
+
+async def test_users_and_connections_are_read_for_many_people_at_once(
+    any_store: SqlStore,
+) -> None:
+    for uid, zone in [("alice", "America/New_York"), ("bob", "Europe/Berlin"), ("carol", "UTC")]:
+        await any_store.ensure_user(uid, uid.title(), zone)
+    await any_store.update_user("bob", working_hours=WorkingHours(480, 960, (1, 2, 3)))
+    found = await any_store.get_users(["carol", "nobody", "alice", "bob", "alice"])
+    assert list(found) == ["carol", "alice", "bob"]  # the order asked, unknown people left out
+    for uid, user in found.items():
+        assert user == await any_store.get_user(uid)
+    assert found["bob"].working_hours == WorkingHours(480, 960, (1, 2, 3))
+    assert await any_store.get_users([]) == {}
+
+    await any_store.save_connection("alice", "local", "alice", None)
+    await any_store.save_connection("bob", "google", "bob@example.com", b"sealed")
+    await any_store.set_connection_status("bob", "needs_reconnect")
+    connections = await any_store.get_connections(["bob", "carol", "alice"])
+    assert list(connections) == ["bob", "alice"]  # any status; people without one left out
+    assert connections["bob"].status == "needs_reconnect"
+    assert connections["bob"].token == b"sealed"
+    for uid, connection in connections.items():
+        assert connection == await any_store.get_connection(uid)
+    assert await any_store.get_connections([]) == {}
+
+    many = [f"p{n:03d}" for n in range(100)]  # /find plans for up to 100 people
+    for uid in many:
+        await any_store.ensure_user(uid, uid, "UTC")
+    assert list(await any_store.get_users(many)) == many
+
+
+async def test_batched_reads_share_rows_inside_a_command_and_see_its_writes(
+    any_store: SqlStore,
+) -> None:
+    await any_store.ensure_user("alice", "Alice", "UTC")
+    with row_cache.command_scope():
+        assert list(await any_store.get_users(["alice", "bob"])) == ["alice"]
+        assert await any_store.get_connections(["alice"]) == {}
+        await any_store.ensure_user("bob", "Bob", "UTC")  # remembered as absent: forgotten
+        await any_store.update_user("alice", timezone="Asia/Tokyo")
+        await any_store.save_connection("alice", "local", "alice", None)
+        found = await any_store.get_users(["alice", "bob"])
+        assert list(found) == ["alice", "bob"] and found["alice"].timezone == "Asia/Tokyo"
+        assert list(await any_store.get_connections(["alice", "bob"])) == ["alice"]
+
+
+async def test_a_poll_is_created_once_per_id_and_keeps_its_votes(any_store: SqlStore) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    slots = [(T0, T0 + timedelta(minutes=45)), (T0.astimezone(berlin), T0 + timedelta(hours=1))]
+    members = {"alice": True, "bob": False}
+    poll = await any_store.create_poll("team", "alice", "Sync", slots, members, T0, auto=True)
+    assert (poll.guid, poll.organizer_uid, poll.title, poll.status) == (
+        "team",
+        "alice",
+        "Sync",
+        "open",
+    )
+    assert poll.slots == tuple(slots) and all(s.tzinfo and e.tzinfo for s, e in poll.slots)
+    assert (poll.members, poll.votes, poll.auto, poll.outcome) == (members, {}, True, "")
+    assert poll == await any_store.get_poll(poll.id)
+    await any_store.cast_vote(poll.id, 1, "bob", "yes")
+    # The same /find run again (after a crash) finds its poll, votes and all.
+    again = await any_store.create_poll(
+        "team", "alice", "Other", slots[:1], {"alice": True}, T0, poll_id=poll.id
+    )
+    assert again == await any_store.get_poll(poll.id)
+    assert (again.title, again.votes) == ("Sync", {(1, "bob"): "yes"})
+    assert [p.id for p in await any_store.open_polls("team")] == [poll.id]
+
+
+async def test_local_busy_reads_everyones_events_in_one_range_as_aware_utc(
+    any_store: SqlStore,
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    events = [
+        LocalEvent("alice", "a1", "Busy", T0, T0 + timedelta(hours=1)),
+        LocalEvent("alice", "a0", "Busy", T0 - timedelta(hours=3), T0 - timedelta(hours=2)),
+        LocalEvent("bob", "b1", "Busy", T0.astimezone(berlin), T0 + timedelta(minutes=30)),
+        LocalEvent("bob", "b2", "Busy", T0 + timedelta(days=2), T0 + timedelta(days=2, hours=1)),
+    ]
+    for event in events:
+        await any_store.add_local_event(event)
+    busy = await any_store.local_busy(
+        ["alice", "bob", "carol"], T0 - timedelta(hours=1), T0 + timedelta(days=1)
+    )
+    assert busy == {
+        "alice": [(T0, T0 + timedelta(hours=1))],
+        "bob": [(T0, T0 + timedelta(minutes=30))],
+        "carol": [],
+    }
+    assert all(s.tzinfo == UTC and e.tzinfo == UTC for spans in busy.values() for s, e in spans)
+    assert await any_store.local_busy([], T0, T0 + timedelta(days=1)) == {}

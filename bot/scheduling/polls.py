@@ -81,12 +81,9 @@ class Settled:
 
 
 async def connections_of(services: Services, uids: list[str]) -> dict[str, Connection]:
-    found: dict[str, Connection] = {}
-    for uid in uids:
-        connection = await services.store.get_connection(uid)
-        if connection is not None and connection.status == "active":
-            found[uid] = connection
-    return found
+    """The active connections of `uids`, in their order (one read for the whole group)."""
+    found = await services.store.get_connections(uids)
+    return {uid: c for uid, c in found.items() if c.status == "active"}
 
 
 async def busy_of(
@@ -104,9 +101,10 @@ async def poll_busy(services: Services, poll: Poll) -> Busy:
 
 
 async def people(services: Services, uids: list[str]) -> dict[str, Person]:
+    known = await services.store.get_users(uids)
     found = {}
     for uid in uids:
-        user = await services.store.get_user(uid)
+        user = known.get(uid)
         if user is not None:
             found[uid] = Person(uid, user.name, ZoneInfo(user.timezone), user.working_hours)
         else:  # someone we no longer know: shown by uid, held to default hours
@@ -119,9 +117,15 @@ def states(poll: Poll, busy: Busy, who: dict[str, Person]) -> list[SlotState]:
     for index, (s, e) in enumerate(poll.slots):
         sorts: dict[str, list[str]] = {"yes": [], "no": [], "free": [], "busy": [], "unknown": []}
         outside: dict[str, tuple[str, str]] = {}
+        # People who share a zone and working hours share how a slot falls outside them.
+        stretched: dict[tuple[WorkingHours, ZoneInfo], tuple[str, str] | None] = {}
+        begins, ends = utc(s), utc(e)
         for uid in poll.members:
             person = who[uid]
-            if (how := stretch(person.hours, person.zone, s, e)) is not None:
+            kind = (person.hours, person.zone)
+            if kind not in stretched:
+                stretched[kind] = stretch(person.hours, person.zone, s, e)
+            if (how := stretched[kind]) is not None:
                 outside[uid] = how
             vote = poll.votes.get((index, uid))
             calendar = busy.get(uid)
@@ -131,7 +135,7 @@ def states(poll: Poll, busy: Busy, who: dict[str, Person]) -> list[SlotState]:
                 sorts["no"].append(uid)
             elif calendar is None:
                 sorts["unknown"].append(uid)
-            elif any(utc(b) < utc(e) and utc(s) < utc(f) for b, f in calendar):
+            elif any(utc(b) < ends and begins < utc(f) for b, f in calendar):
                 sorts["busy"].append(uid)
             else:
                 sorts["free"].append(uid)
@@ -161,12 +165,11 @@ def outcome(poll: Poll, found: list[SlotState]) -> tuple[str, SlotState | None]:
     return f"lead:{lead.index}", lead
 
 
-async def settle(
-    services: Services, poll: Poll, busy: Busy, who: dict[str, Person]
-) -> Settled | str | None:
-    """Book the first option the consent rule allows. Returns the booking, a sentence saying
-    why the agreed option could not be booked, or None when no option has consent yet."""
-    for state in states(poll, busy, who):
+async def settle(services: Services, poll: Poll, found: list[SlotState]) -> Settled | str | None:
+    """Book the first option the consent rule allows (`found`: the poll's states). Returns the
+    booking, a sentence saying why the agreed option could not be booked, or None when no
+    option has consent yet."""
+    for state in found:
         if state.blocked(poll) or state.missing(poll):
             continue
         if not await services.store.transition_poll(poll.id, "open", "booking"):
@@ -205,9 +208,10 @@ async def settle(
 
 
 async def _emails(services: Services, uids: list[str], organizer: User) -> tuple[str, ...]:
+    connections = await services.store.get_connections(uids)
     emails = []
     for uid in uids:
-        connection = await services.store.get_connection(uid)
+        connection = connections.get(uid)
         email = services.calendar.account_email(connection) if connection else None
         if uid != organizer.uid and email:
             emails.append(email)
