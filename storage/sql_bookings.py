@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,48 +32,37 @@ from storage.tables import (
 
 # Booking ids of keyed holds (uuid5 of the request): a re-run of the same request finds its hold.
 _REQUESTS = uuid.UUID("5b0f6f1e-4c1e-4c55-9b8e-2f0d3a6c1b15")
+# Built once, like the inbox's and outbox's statements: cheaper than building per call.
+_NEW_SHARE = shares.insert()
+_SHARE = sa.select(shares).where(shares.c.id == sa.bindparam("id"))
 
 
 class BookingQueries(SqlBase):
     # Shares ------------------------------------------------------------------------------------
     async def create_share(self, share: NewShare, now: datetime) -> Share:
-        share_id = str(uuid.uuid4())
-        async with self._write() as conn:
+        created = Share(
+            id=str(uuid.uuid4()),
+            sharer_uid=share.sharer_uid,
+            conversation_type=share.conversation_type,
+            conversation_id=share.conversation_id,
+            receiver_uids=tuple(share.receiver_uids),
+            # As a read would give them back: UTC (the store keeps no offset).
+            window_start=share.window_start.astimezone(UTC),
+            window_end=share.window_end.astimezone(UTC),
+            created_at=now.astimezone(UTC),
+            expires_at=share.expires_at.astimezone(UTC),
+            connection_generation=share.connection_generation,
+        )
+        async with self._statement() as conn:
             await conn.execute(
-                shares.insert().values(
-                    id=share_id,
-                    sharer_uid=share.sharer_uid,
-                    conversation_type=share.conversation_type,
-                    conversation_id=share.conversation_id,
-                    receiver_uids=list(share.receiver_uids),
-                    window_start=share.window_start,
-                    window_end=share.window_end,
-                    created_at=now,
-                    expires_at=share.expires_at,
-                    connection_generation=share.connection_generation,
-                )
+                _NEW_SHARE, {**asdict(created), "receiver_uids": list(created.receiver_uids)}
             )
-        created = await self.get_share(share_id)
-        assert created is not None
         return created
 
     async def get_share(self, share_id: str) -> Share | None:
         async with self._read() as conn:
-            row = (await conn.execute(sa.select(shares).where(shares.c.id == share_id))).first()
-        if row is None:
-            return None
-        return Share(
-            id=row.id,
-            sharer_uid=row.sharer_uid,
-            conversation_type=row.conversation_type,
-            conversation_id=row.conversation_id,
-            receiver_uids=tuple(row.receiver_uids),
-            window_start=row.window_start,
-            window_end=row.window_end,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            connection_generation=row.connection_generation,
-        )
+            row = (await conn.execute(_SHARE, {"id": share_id})).first()
+        return _share(row) if row else None
 
     # Bookings ----------------------------------------------------------------------------------
     async def hold_booking(
@@ -240,7 +230,7 @@ class BookingQueries(SqlBase):
         sharer_uid: str | None = None,
     ) -> Share | None:
         query = (
-            sa.select(shares.c.id)
+            sa.select(shares)
             .where(
                 shares.c.conversation_type == conversation_type,
                 shares.c.conversation_id == conversation_id,
@@ -252,8 +242,8 @@ class BookingQueries(SqlBase):
         if sharer_uid is not None:
             query = query.where(shares.c.sharer_uid == sharer_uid)
         async with self._read() as conn:
-            share_id = await conn.scalar(query)
-        return await self.get_share(share_id) if share_id else None
+            row = (await conn.execute(query)).first()
+        return _share(row) if row else None
 
     async def get_booking(self, booking_id: str) -> Booking | None:
         async with self._read() as conn:
@@ -364,4 +354,19 @@ def _booking(row: Any) -> Booking:
         sequence=row.sequence,
         invited_sequence=row.invited_sequence,
         join_url=row.join_url,
+    )
+
+
+def _share(row: Any) -> Share:
+    return Share(
+        id=row.id,
+        sharer_uid=row.sharer_uid,
+        conversation_type=row.conversation_type,
+        conversation_id=row.conversation_id,
+        receiver_uids=tuple(row.receiver_uids),
+        window_start=row.window_start,
+        window_end=row.window_end,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        connection_generation=row.connection_generation,
     )

@@ -14,9 +14,18 @@ from storage.records import Poll, PollStatus
 from storage.sql_base import SqlBase
 from storage.tables import booking_attendees, group_members, polls, votes
 
+_MEMBER = sa.select(sa.literal(1)).where(
+    group_members.c.guid == sa.bindparam("guid"), group_members.c.uid == sa.bindparam("uid")
+)
+
 
 class GroupQueries(SqlBase):
     async def add_group_member(self, guid: str, uid: str) -> None:
+        # Every group message names its sender, who is nearly always known already: a read
+        # first spares the write transaction (SQLite's write lock, a commit) in that case.
+        async with self._read() as conn:
+            if await conn.scalar(_MEMBER, {"guid": guid, "uid": uid}):
+                return
         async with self._write() as conn:
             exists = await conn.scalar(
                 sa.select(sa.func.count())
