@@ -7,7 +7,8 @@ Each command takes the production path (durable inbox, dispatcher, handler, outb
 against the local calendar and a recording transport, one after another, so the figure is our own
 CPU with no provider or network waits. A floor (one indexed insert and one select through the raw
 async driver on the same database) runs in the same process and run; `ratio` is our CPU per
-command over the floor's. `--memory N` sends N /help after a warm-up and reports RSS growth.
+command over the floor's. `--memory N` sends N commands (/help and /share) after a warm-up
+and reports RSS as it goes.
 """
 
 from __future__ import annotations
@@ -94,22 +95,26 @@ async def commands(store: SqlStore, count: int) -> dict[str, tuple[float, int, i
     return figures
 
 
-async def memory(store: SqlStore, count: int) -> tuple[float, float]:
-    """RSS before and after `count` /help commands (after 2,000 to warm up)."""
+async def memory(store: SqlStore, count: int) -> list[float]:
+    """RSS after a warm-up of 2,000 commands, then at every tenth of `count` more; the commands
+    alternate /help and /share @bob (a new share row, a free/busy read, a card each time)."""
     worker = Worker(Chat(store, FrozenClock(NOW)))
     await meet(store, "mem", "UTC")
-    for _ in range(2000):
-        await worker.say("/help", "mem")
+    await meet(store, "bob", "Europe/Berlin")
+    script = [("/help", "mem"), ("/share @bob", "mem")]
+    for n in range(2000):
+        await worker.say(*script[n % 2])
     worker.chat.transport.sent.clear()
     gc.collect()
-    before = rss_mb()
-    for n in range(count):
-        await worker.say("/help", "mem")
+    samples = [rss_mb()]
+    for n in range(1, count + 1):
+        await worker.say(*script[n % 2])
         if n % 100 == 0:
             worker.chat.transport.sent.clear()  # the test transport keeps what it sent
-    worker.chat.transport.sent.clear()
-    gc.collect()
-    return before, rss_mb()
+        if n % max(count // 10, 1) == 0:
+            gc.collect()
+            samples.append(rss_mb())
+    return samples
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -126,9 +131,11 @@ async def run(args: argparse.Namespace) -> None:
                     print(f"  {name:7} {ms:7.2f} ms CPU  ratio {ms / base:6.1f}  "
                           f"{statements} statements  {transactions} transactions")  # fmt: skip
                 if args.memory:
-                    before, after = await memory(store, args.memory)
-                    print(f"  memory: {before:.1f} MB -> {after:.1f} MB over {args.memory} /help "
-                          f"after 2,000 warm-up ({after - before:+.1f} MB)")  # fmt: skip
+                    samples = await memory(store, args.memory)
+                    series = " ".join(f"{mb:.1f}" for mb in samples)
+                    print(f"  memory over {args.memory} commands (/help and /share alternating) "
+                          f"after 2,000 warm-up, RSS MB at each tenth: {series} "
+                          f"({samples[-1] - samples[0]:+.1f} MB)")  # fmt: skip
             finally:
                 await store.close()
 
