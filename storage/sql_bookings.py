@@ -113,8 +113,10 @@ class BookingQueries(SqlBase):
                 )
                 if (made or 0) >= quota.limit:
                     raise QuotaReached()
-            await conn.execute(
-                bookings.insert().values(
+            # RETURNING gives the row as stored (defaults included) without a second read.
+            inserted = await conn.execute(
+                bookings.insert()
+                .values(
                     id=booking_id,
                     share_id=booking.share_id,
                     owner_uid=booking.owner_uid,
@@ -129,10 +131,9 @@ class BookingQueries(SqlBase):
                     conversation_id=booking.conversation_id,
                     join_url=booking.join_url,
                 )
+                .returning(bookings)
             )
-        held = await self.get_booking(booking_id)
-        assert held is not None
-        return held
+            return _booking(inserted.one())
 
     async def transition_booking(
         self,

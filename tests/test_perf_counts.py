@@ -103,7 +103,7 @@ async def worker(store: SqlStore) -> Worker:
 EXPECTED = {
     "/help": (5, 5),
     "/share @bob": (11, 11),
-    "/book @alice tomorrow 4pm for 30 min": (22, 16),
+    "/book @alice tomorrow 4pm for 30 min": (21, 15),
 }
 
 
