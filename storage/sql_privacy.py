@@ -17,6 +17,7 @@ from storage.tables import (
     outbox,
     processed_messages,
     send_windows,
+    sent_refs,
     shares,
     users,
     votes,
@@ -54,6 +55,7 @@ class PrivacyQueries(SqlBase):
             "inbox": inbox.delete().where(
                 inbox.c.status == "done", inbox.c.done_at < records_before
             ),
+            "sent_refs": sent_refs.delete().where(sent_refs.c.sent_at < records_before),
         }
         counts: dict[str, int] = {}
         async with self._write() as conn:

@@ -1,15 +1,19 @@
-"""The chat service's per-sender send limit, counted in the database so that every worker
-sending for the same person draws on one budget."""
+"""What every worker must agree on about sending: the chat service's per-sender limit (one
+budget, whichever worker sends) and the chat service's ids of live cards (whichever worker
+edits one)."""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.sql_base import SqlBase
-from storage.tables import send_windows
+from storage.tables import send_windows, sent_refs
+
+_SENT_ID = sa.select(sent_refs.c.message_id).where(sent_refs.c.ref == sa.bindparam("ref"))
 
 
 class SendQueries(SqlBase):
@@ -48,3 +52,18 @@ class SendQueries(SqlBase):
                 .values(sent={str(s): n for s, n in counts.items()})
             )
         return 0.0
+
+    async def remember_sent(self, ref: str, message_id: str, now: datetime) -> None:
+        insert = (sqlite.insert if self._sqlite else postgresql.insert)(sent_refs)
+        async with self._statement() as conn:
+            await conn.execute(
+                insert.values(ref=ref, message_id=message_id, sent_at=now).on_conflict_do_update(
+                    index_elements=[sent_refs.c.ref],
+                    set_={"message_id": insert.excluded.message_id, "sent_at": now},
+                )
+            )
+
+    async def sent_message(self, ref: str) -> str | None:
+        async with self._read() as conn:
+            found = await conn.scalar(_SENT_ID, {"ref": ref})
+        return str(found) if found is not None else None

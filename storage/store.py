@@ -260,6 +260,14 @@ class Store(Protocol):
         one may go."""
         ...
 
+    async def remember_sent(self, ref: str, message_id: str, now: datetime) -> None:
+        """The chat service's id of the live card we call `ref` (the latest one wins)."""
+        ...
+
+    async def sent_message(self, ref: str) -> str | None:
+        """The chat service's id of the live card `ref`, whichever worker sent it."""
+        ...
+
     # Durable inbox: inbound events are stored before we answer for them
     async def accept(
         self, key: str, payload: dict[str, Any], now: datetime, lease: timedelta
@@ -334,7 +342,8 @@ class Store(Protocol):
         self, oauth_before: datetime, records_before: datetime
     ) -> dict[str, int]:
         """Delete OAuth attempts older than `oauth_before`; processed ids, delivered outbox
-        rows and handled inbox rows older than `records_before`. Counts per table."""
+        rows, handled inbox rows and live cards' ids older than `records_before`. Counts per
+        table."""
         ...
 
     async def forget_user(self, uid: str) -> dict[str, int]:

@@ -258,3 +258,13 @@ send_windows = sa.Table(
     sa.Column("sender", sa.String(100), primary_key=True),
     sa.Column("sent", sa.JSON, nullable=False),
 )
+
+# Live cards: the name we give a sent message ("poll:<id>") -> the chat service's message id,
+# so whichever worker edits the card later (or the same one after a restart) edits it in place.
+sent_refs = sa.Table(
+    "sent_refs",
+    metadata,
+    sa.Column("ref", sa.String(200), primary_key=True),
+    sa.Column("message_id", sa.String(100), nullable=False),
+    sa.Column("sent_at", UTCDateTime, nullable=False),
+)

@@ -74,6 +74,8 @@ class FakeCometChat:
     per_minute: int = 30
     clock: Callable[[], float] = time.monotonic
     sends: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> body as sent
+    edits: list[Received] = field(default_factory=list)
 
     def fail(
         self,
@@ -96,6 +98,7 @@ class FakeCometChat:
         app.router.add_post("/v3/messages", self._send)
         app.router.add_post("/v3/bots/{uid}/messages", self._send)
         app.router.add_post("/v3/messages/{parent}/thread", self._send)
+        app.router.add_put("/v3/messages/{id}", self._update)
         app.router.add_get("/v3/groups/{guid}/members", self._members)
         return app
 
@@ -161,7 +164,34 @@ class FakeCometChat:
         for listener in self.listeners:
             listener(received)
         self.next_id += 1
+        self.messages[str(self.next_id)] = body
         return web.json_response({"data": {**body, "id": str(self.next_id), "sender": sender}})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        """PUT /messages/{id} (Update Message): replaces `data` of a message that exists."""
+        if request.headers.get("apikey") != self.api_key:
+            return web.json_response(
+                error_body("AUTH_ERR_APIKEY_NOT_FOUND", "The API key you provided is not valid.",
+                           "Please verify the apiKey header."),
+                status=401,
+            )  # fmt: skip
+        message_id = request.match_info["id"]
+        body = await request.json()
+        if message_id not in self.messages:
+            return web.json_response(
+                error_body("ERR_MSG_NOT_FOUND", f"The message {message_id} does not exist.",
+                           "Please verify the message id."),
+                status=404,
+            )  # fmt: skip
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or len(json.dumps(data)) > DATA_LIMIT:
+            return web.json_response(
+                error_body("ERR_BAD_REQUEST", "Invalid request.", "data must be an object."),
+                status=400,
+            )
+        self.messages[message_id] = {**self.messages[message_id], "data": data}
+        self.edits.append(Received(request.path, dict(request.headers), body))
+        return web.json_response({"data": {**self.messages[message_id], "id": message_id}})
 
     def _over_limit(self, sender: str) -> web.Response | None:
         """Counts the send, or answers 429 when `sender` already sent `per_minute` in 60 s."""

@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -170,8 +170,14 @@ class CometChatError(DeliveryError):
 
 
 def cometchat_transport(config: CometChatConfig, store: Store) -> CometChatClient:
-    """The client as a worker runs it: each sender's limit counted with every other worker's."""
-    return CometChatClient(config, SharedRateLimit(store, config.send_per_minute))
+    """The client as a worker runs it: each sender's limit counted with every other worker's,
+    and live cards' message ids kept where any worker (or this one after a restart) finds them."""
+    return CometChatClient(config, SharedRateLimit(store, config.send_per_minute), refs=store)
+
+
+class SentRefs(Protocol):
+    async def remember_sent(self, ref: str, message_id: str, now: datetime) -> None: ...
+    async def sent_message(self, ref: str) -> str | None: ...
 
 
 class CometChatClient:
@@ -182,14 +188,16 @@ class CometChatClient:
         config: CometChatConfig,
         rate: SendLimit | None = None,
         timeout: aiohttp.ClientTimeout = REQUEST_TIMEOUT,
+        refs: SentRefs | None = None,
     ) -> None:
         self._config = config
         self._timeout = timeout
         self._session = aiohttp.ClientSession()  # built inside the running loop (app start-up)
         self._base = config.base_url()
         self._rate = rate or LocalSendLimit(config.send_per_minute)
-        # Live cards by name ("poll:<id>") -> CometChat message id, for edits. In memory: after
-        # a restart an edit is posted as a fresh card instead.
+        # Live cards by name ("poll:<id>") -> CometChat message id, for edits: in the store
+        # when given one, else in memory (where an edit after a restart is posted anew).
+        self._refs = refs
         self._sent_ids: dict[str, str] = {}
 
     async def close(self) -> None:
@@ -206,7 +214,7 @@ class CometChatClient:
                 retry_after=wait,
             )
         headers = {"apikey": self._config.api_key, "Accept": "application/json"}
-        sent_id = self._sent_ids.get(message.edit_of) if message.edit_of else None
+        sent_id = await self._sent_id(message.edit_of) if message.edit_of else None
         if sent_id is not None:
             await self.edit(sent_id, message, headers)
             return
@@ -226,7 +234,8 @@ class CometChatClient:
             ) as response:
                 if response.status < 300:
                     if message.ref or message.edit_of:
-                        self._remember(message.ref or message.edit_of, await response.json())
+                        body = await response.json(content_type=None)
+                        await self._remember(message.ref or message.edit_of, body)
                     return
                 raise await _error(response)
         except (TimeoutError, aiohttp.ClientError) as problem:
@@ -275,10 +284,24 @@ class CometChatClient:
                 break
         return found
 
-    def _remember(self, ref: str | None, body: Any) -> None:
+    async def _sent_id(self, ref: str) -> str | None:
+        if self._refs is not None:
+            return await self._refs.sent_message(ref)
+        return self._sent_ids.get(ref)
+
+    async def _remember(self, ref: str | None, body: Any) -> None:
         data = body.get("data") if isinstance(body, dict) else None
         sent_id = data.get("id") if isinstance(data, dict) else None
-        if ref and sent_id is not None:
+        if not ref or sent_id is None:
+            return
+        if self._refs is not None:
+            try:
+                await self._refs.remember_sent(ref, str(sent_id), datetime.now(UTC))
+            except Exception:
+                # The message is out: failing now would send it again. Its next edit is
+                # posted as a new card instead.
+                log.warning("could not keep the message id of %s", ref, exc_info=True)
+        else:
             self._sent_ids[ref] = str(sent_id)
 
 
