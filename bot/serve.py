@@ -36,7 +36,7 @@ from bot.core.messages import IncomingMessage
 from bot.core.outbox import Transport
 from bot.core.runtime import RUNTIME
 from bot.demo import DEMO_GROUP, DEMO_USERS, seed_demo
-from bot.transports.cometchat import cometchat_transport
+from bot.transports.cometchat_rest import cometchat_transport
 from bot.transports.hub import Directory, Hub, HubTransport
 from bot.web.render import SECURITY_HEADERS
 from storage import Store

@@ -17,7 +17,7 @@ from bot.config import CometChatConfig, Config
 from bot.core.messages import OutgoingMessage, text_message
 from bot.core.outbox import Outbox
 from bot.core.throttle import RateLimit
-from bot.transports.cometchat import CometChatClient, cometchat_transport
+from bot.transports.cometchat_rest import CometChatClient, cometchat_transport
 from tests.conftest import NOW
 from tests.fake_cometchat import FakeCometChat
 from tests.fakes import FrozenClock

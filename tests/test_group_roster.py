@@ -11,7 +11,7 @@ from bot.config import CometChatConfig
 from bot.core.dispatcher import Dispatcher
 from bot.core.messages import Conversation, IncomingMessage, Sender
 from bot.core.roster import CachedRoster
-from bot.transports.cometchat import CometChatClient
+from bot.transports.cometchat_rest import CometChatClient
 from bot.transports.hub import Directory, HubTransport
 from storage import SqlStore
 from tests.chat import Chat, meet

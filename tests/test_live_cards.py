@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.config import CometChatConfig
 from bot.core.messages import OutgoingMessage
-from bot.transports.cometchat import cometchat_transport
+from bot.transports.cometchat_rest import cometchat_transport
 from storage import SqlStore, open_store
 from tests.fake_cometchat import FakeCometChat
 

@@ -22,7 +22,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.config import CometChatConfig, Config
-from bot.transports.cometchat import cometchat_transport
+from bot.transports.cometchat_rest import cometchat_transport
 from storage.records import LocalEvent
 from tests.fake_cometchat import CATEGORIES, FakeCometChat
 from tests.fakes import FrozenClock
