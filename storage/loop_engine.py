@@ -32,7 +32,7 @@ T = TypeVar("T")
 DRIVER_WAIT_SECONDS = 0.05
 # How long a writer keeps trying, on the loop, before the lock counts as a storage fault.
 WRITER_PATIENCE_SECONDS = 5.0
-IDLE_CONNECTIONS = 4
+IDLE_CONNECTIONS = 8
 
 
 class LoopConnection:
@@ -104,8 +104,10 @@ class LoopConnection:
 class LoopEngine:
     def __init__(self, sync_engine: sa.Engine) -> None:
         self.sync_engine = sync_engine
-        # Connections between transactions. Checking one out of the pool and wrapping it for
-        # every transaction cost a tenth of a short command; these are handed out again.
+        # Connections between transactions, handed out again: checking one out of a pool for
+        # every transaction cost a tenth of a short command. This is the only pool (the engine
+        # has none): a pool that ran dry would block the loop's thread, which is the thread
+        # that would have given a connection back.
         self._idle: list[sa.Connection] = []
 
     @property
@@ -144,4 +146,7 @@ def loop_engine(url: str, **options: Any) -> LoopEngine:
     """`sqlite:///…` or `sqlite+aiosqlite:///…` (the name configurations have always used)."""
     sync_url = sa.make_url(url).set(drivername="sqlite+pysqlite")
     connect_args = {"timeout": DRIVER_WAIT_SECONDS, "check_same_thread": False}
-    return LoopEngine(sa.create_engine(sync_url, connect_args=connect_args, **options))
+    engine = sa.create_engine(
+        sync_url, connect_args=connect_args, poolclass=sa.pool.NullPool, **options
+    )
+    return LoopEngine(engine)

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from storage import SqlStore, is_storage_fault, loop_engine, open_store
 
@@ -67,3 +68,20 @@ async def test_a_lock_held_past_our_patience_is_a_storage_fault(
     user = await file_store.get_user("alice")
     assert user is not None and user.timezone == "Europe/Berlin"
     await file_store.close()
+
+
+async def test_many_transactions_open_at_once_never_wait_for_a_pool(tmp_path: Path) -> None:
+    """A connection pool that ran dry would block the loop's thread, the very thread that
+    would give a connection back: the engine opens what it needs and keeps a few idle."""
+    engine = loop_engine.loop_engine(f"sqlite:///{tmp_path / 'many.db'}")
+
+    async def hold(n: int) -> int:
+        async with engine.connect() as conn, conn.begin():
+            await asyncio.sleep(0.05)  # every one of them open at the same time
+            return int(await conn.scalar(sa.select(sa.literal(n))))
+
+    try:
+        results = await asyncio.wait_for(asyncio.gather(*(hold(n) for n in range(40))), 10)
+    finally:
+        await engine.dispose()
+    assert results == list(range(40))
