@@ -16,6 +16,7 @@ import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +70,11 @@ class CometChatConfig:
     api_base: str = ""
     webhook_username: str = ""
     webhook_password: str = ""
+    # Rotating the webhook's Basic credentials: the old ones keep working until this moment
+    # (ISO 8601 with its offset), so CometChat can be switched over without a gap.
+    webhook_previous_username: str = ""  # "" = the same username as now
+    webhook_previous_password: str = ""
+    webhook_previous_until: str = ""
     scheduler_message: bool = False
     send_per_minute: int = 30
     # Web origins whose browsers may POST scheduler clicks and fetch busy .ics (CORS).
@@ -267,6 +273,29 @@ def _title_template_ok(template: str) -> bool:
     return set(fields) <= {"booker", "owner", "title"}
 
 
+def previous_webhook_until(cometchat: CometChatConfig) -> datetime | None:
+    """When the previous webhook credentials stop working; None when there are none."""
+    if not cometchat.webhook_previous_password:
+        return None
+    until = datetime.fromisoformat(cometchat.webhook_previous_until)
+    return until if until.tzinfo is not None else None
+
+
+def _rotation_problems(cometchat: CometChatConfig, source: str) -> list[str]:
+    if not cometchat.webhook_previous_password:
+        return []
+    try:
+        if previous_webhook_until(cometchat) is not None:
+            return []
+    except ValueError:
+        pass
+    return [
+        f"[cometchat] webhook_previous_until in {source} must say until when the previous "
+        f"password works, as an ISO 8601 time with its offset (e.g. 2026-12-08T12:00:00+00:00), "
+        f"got {cometchat.webhook_previous_until!r}"
+    ]
+
+
 def _validate(config: Config, source: str) -> list[str]:
     problems: list[str] = []
     if not 0 < config.web.port < 65536:
@@ -295,6 +324,7 @@ def _validate(config: Config, source: str) -> list[str]:
             f"[meetings] video in {source} must be one of {', '.join(VIDEO_CHOICES)}, "
             f"got {config.meetings.video!r}"
         )
+    problems += _rotation_problems(config.cometchat, source)
     if not config.meetings.jitsi_base.startswith("https://"):
         problems.append(f"[meetings] jitsi_base in {source} must start with https://")
     if "://" not in config.storage.url:

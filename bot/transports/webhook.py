@@ -11,11 +11,12 @@ import dataclasses
 import hmac
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from bot.config import CometChatConfig, previous_webhook_until
 from bot.core import urls
 from bot.core.messages import Event, IncomingMessage, MembershipChange, SchedulerPick
 from bot.core.runtime import RUNTIME, Runtime
@@ -38,7 +39,20 @@ MAX_NAME = 200  # display names: longer ones are cut, not refused
 RETRY_AFTER = "10"
 
 
-def _authorized(header: str, username: str, password: str) -> bool:
+def _authorized(header: str, settings: CometChatConfig, now: datetime) -> bool:
+    """The current Basic credentials, or the previous ones until their rotation window ends."""
+    if _matches(header, settings.webhook_username, settings.webhook_password):
+        return True
+    until = previous_webhook_until(settings)
+    username = settings.webhook_previous_username or settings.webhook_username
+    return (
+        until is not None
+        and now < until
+        and _matches(header, username, settings.webhook_previous_password)
+    )
+
+
+def _matches(header: str, username: str, password: str) -> bool:
     if not username or not password:
         return False  # an endpoint without credentials configured accepts nothing
     expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
@@ -118,9 +132,7 @@ async def webhook(request: web.Request) -> web.Response:
     settings = runtime.config.cometchat
     # Credentials first: nothing from an unauthenticated caller is read or parsed.
     if not _authorized(
-        request.headers.get("Authorization", ""),
-        settings.webhook_username,
-        settings.webhook_password,
+        request.headers.get("Authorization", ""), settings, runtime.services.clock.now()
     ):
         return _answer("unauthorized", 401, **{"WWW-Authenticate": 'Basic realm="calbot"'})
     if (request.content_length or 0) > MAX_BODY:
