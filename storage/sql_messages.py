@@ -67,44 +67,30 @@ class MessageQueries(SqlBase):
 
     # Outbox ------------------------------------------------------------------------------------
     async def enqueue(self, dedup_key: str, payload: dict[str, Any], now: datetime) -> bool:
-        try:
-            async with self._statement() as conn:
-                await conn.execute(
-                    _ENQUEUE,
-                    {
-                        "dedup_key": dedup_key,
-                        "payload": payload,
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    },
-                )
-        except sa.exc.IntegrityError:
-            return False
-        return True
+        return await self._insert(dedup_key, payload, now, "pending", now) is not None
 
     async def enqueue_leased(
         self, dedup_key: str, payload: dict[str, Any], now: datetime, lease: timedelta
     ) -> OutboxItem | None:
+        item_id = await self._insert(dedup_key, payload, now, "sending", now + lease)
+        if item_id is None:
+            return None
+        return OutboxItem(item_id, dedup_key, payload, 0, now + lease, "sending")
+
+    async def _insert(
+        self, key: str, payload: dict[str, Any], now: datetime, status: str, due: datetime
+    ) -> int | None:
+        """The new row's id, or None when `key` was queued before."""
+        row = {"dedup_key": key, "payload": payload, "status": status, "attempts": 0}
         try:
             async with self._statement() as conn:
                 result = await conn.execute(
-                    _ENQUEUE,
-                    {
-                        "dedup_key": dedup_key,
-                        "payload": payload,
-                        "status": "sending",
-                        "attempts": 0,
-                        "next_attempt_at": now + lease,
-                        "created_at": now,
-                    },
+                    _ENQUEUE, {**row, "next_attempt_at": due, "created_at": now}
                 )
         except sa.exc.IntegrityError:
             return None
         assert result.inserted_primary_key is not None
-        item_id = int(result.inserted_primary_key[0])
-        return OutboxItem(item_id, dedup_key, payload, 0, now + lease, "sending")
+        return int(result.inserted_primary_key[0])
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
         """Due rows (and rows whose sender died mid-send) leased to this caller alone."""

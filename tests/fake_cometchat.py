@@ -102,14 +102,19 @@ class FakeCometChat:
         app.router.add_get("/v3/groups/{guid}/members", self._members)
         return app
 
+    def _bad_key(self, request: web.Request) -> web.Response | None:
+        if request.headers.get("apikey") == self.api_key:
+            return None
+        return web.json_response(
+            error_body("AUTH_ERR_APIKEY_NOT_FOUND", "The API key you provided is not valid.",
+                       "Please verify the apiKey header."),
+            status=401,
+        )  # fmt: skip
+
     async def _members(self, request: web.Request) -> web.Response:
         """GET /groups/{guid}/members as REST v3 pages it (perPage at most 100... 1000)."""
-        if request.headers.get("apikey") != self.api_key:
-            return web.json_response(
-                error_body("AUTH_ERR_APIKEY_NOT_FOUND", "The API key you provided is not valid.",
-                           "Please verify the apiKey header."),
-                status=401,
-            )  # fmt: skip
+        if refused := self._bad_key(request):
+            return refused
         guid = request.match_info["guid"]
         if guid not in self.groups:
             return web.json_response(
@@ -139,15 +144,8 @@ class FakeCometChat:
     async def _send(self, request: web.Request) -> web.Response:
         if self.latency:
             await asyncio.sleep(self.latency)
-        if request.headers.get("apikey") != self.api_key:
-            return web.json_response(
-                error_body(
-                    "AUTH_ERR_APIKEY_NOT_FOUND",
-                    "The API key you provided is not valid.",
-                    "Please verify the apiKey header.",
-                ),
-                status=401,
-            )
+        if refused := self._bad_key(request):
+            return refused
         if self.script:
             answer = self.script.pop(0)
             await stall_or_drop(request, answer.delay, answer.drop)
@@ -169,12 +167,8 @@ class FakeCometChat:
 
     async def _update(self, request: web.Request) -> web.Response:
         """PUT /messages/{id} (Update Message): replaces `data` of a message that exists."""
-        if request.headers.get("apikey") != self.api_key:
-            return web.json_response(
-                error_body("AUTH_ERR_APIKEY_NOT_FOUND", "The API key you provided is not valid.",
-                           "Please verify the apiKey header."),
-                status=401,
-            )  # fmt: skip
+        if refused := self._bad_key(request):
+            return refused
         message_id = request.match_info["id"]
         body = await request.json()
         if message_id not in self.messages:
