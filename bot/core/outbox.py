@@ -123,8 +123,12 @@ class Outbox:
             # to the lease: sending it now could race another worker's claim of it.
             pending = [(i, m) for i, m in ready if i.next_attempt_at - now > LEASE / 2]
             if look:
-                for item in await self._store.claim_due(now, limit, LEASE):
-                    pending.append((item, OutgoingMessage.from_json(item.payload)))
+                try:
+                    claimed = await self._store.claim_due(now, limit, LEASE)
+                except Exception:
+                    self._ready[:0] = ready  # not lost to a failed read: the next pass has them
+                    raise
+                pending += [(item, OutgoingMessage.from_json(item.payload)) for item in claimed]
             conversations: dict[tuple[str, str], list[tuple[OutboxItem, OutgoingMessage]]] = {}
             for item, message in sorted(pending, key=lambda pair: pair[0].id):
                 key = (message.receiver_type, message.receiver)
