@@ -87,7 +87,7 @@ def watch(engine: sa.Engine) -> None:
             if getattr(clause.table, "name", None) in CACHED_TABLES:
                 forget()
         elif isinstance(clause, str):
-            if not clause.startswith("BEGIN"):  # storage.sql opens SQLite transactions so
+            if not clause.startswith("BEGIN"):  # opening a transaction changes nothing
                 forget()
         elif not isinstance(clause, sa.Select):
             forget()  # text or DDL: we cannot tell what it touches

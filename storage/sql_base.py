@@ -28,22 +28,16 @@ class SqlBase:
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
-        if self._autocommit is not None:
-            async with self._autocommit.connect() as conn:
-                yield conn
-            return
         # SQLite: one snapshot for every statement of the read.
-        async with self._engine.connect() as conn, conn.begin():
+        context = self._engine.begin() if self._autocommit is None else self._autocommit.connect()
+        async with context as conn:
             yield conn
 
     @asynccontextmanager
     async def _statement(self) -> AsyncIterator[AsyncConnection]:
         """One write statement, atomic by itself (several statements need `_write`)."""
-        if self._autocommit is not None:
-            async with self._autocommit.connect() as conn:
-                yield conn
-            return
-        async with self._write() as conn:
+        context = self._write() if self._autocommit is None else self._autocommit.connect()
+        async with context as conn:
             yield conn
 
     @asynccontextmanager

@@ -27,12 +27,8 @@ class GroupQueries(SqlBase):
             if await conn.scalar(_MEMBER, {"guid": guid, "uid": uid}):
                 return
         async with self._write() as conn:
-            exists = await conn.scalar(
-                sa.select(sa.func.count())
-                .select_from(group_members)
-                .where(group_members.c.guid == guid, group_members.c.uid == uid)
-            )
-            if not exists:
+            # Again under the write lock: another message may have added them meanwhile.
+            if not await conn.scalar(_MEMBER, {"guid": guid, "uid": uid}):
                 await conn.execute(group_members.insert().values(guid=guid, uid=uid))
 
     async def remove_group_member(self, guid: str, uid: str) -> bool:
